@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/jwtauth/jwtauth/shared/api"
+	"github.com/jwtauth/jwtauth/shared/password"
+	"github.com/jwtauth/jwtauth/shared/store"
+	"github.com/jwtauth/jwtauth/shared/token"
+)
+
+// loginStore is what login needs from the store.
+type loginStore interface {
+	LoginState(ctx context.Context, email string, now time.Time) (store.Login, error)
+	User(ctx context.Context, id string) (store.User, error)
+	RecordFailure(ctx context.Context, email string, now time.Time, keep time.Duration) (store.Throttle, error)
+	ResetThrottle(ctx context.Context, email string) error
+	UpgradePassword(ctx context.Context, id, oldHash, newHash string) error
+}
+
+var _ loginStore = (*store.Store)(nil)
+
+// Login throttling: after freeAttempts consecutive failures an e-mail waits 2^(n-5)
+// seconds after each further failure, up to maxBackoff; the count is forgotten after
+// throttleMemory without failures.
+const (
+	freeAttempts   = 5
+	maxBackoff     = 15 * time.Minute
+	throttleMemory = 24 * time.Hour
+)
+
+// unknownUserID is read when an e-mail has no account, so both paths make the same calls.
+const unknownUserID = "00000000-0000-0000-0000-000000000000"
+
+type handler struct {
+	store  loginStore
+	hasher *password.Hasher
+	tokens *token.Issuer
+	log    *slog.Logger
+}
+
+// newHandler routes simplejwt's TokenObtainPairView.
+func newHandler(deps api.Deps, s loginStore, hasher *password.Hasher) http.Handler {
+	h := &handler{store: s, hasher: hasher, tokens: deps.Tokens, log: deps.Log}
+	return api.NewRouter(deps.CORS, deps.Log,
+		api.Route{Path: "/auth/jwt/create", Methods: map[string]api.HandlerFunc{http.MethodPost: h.login}},
+	)
+}
+
+// backoff returns how long t must still wait at now, or 0.
+func backoff(t store.Throttle, now time.Time) time.Duration {
+	if t.Failures < freeAttempts {
+		return 0
+	}
+	window := maxBackoff
+	if exp := t.Failures - freeAttempts; exp < 20 {
+		window = min(time.Duration(1<<exp)*time.Second, maxBackoff)
+	}
+	return max(t.LastFailure.Add(window).Sub(now), 0)
+}
+
+func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
+	data, err := api.ReadData(r)
+	if err != nil {
+		return err
+	}
+	var errs api.FieldErrors
+	email, _ := data.String(&errs, "email", api.FieldRule{})
+	pw, _ := data.String(&errs, "password", api.FieldRule{MaxLength: password.MaxLength})
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	email = api.CanonicalEmail(email)
+	now := h.tokens.Now()
+	state, err := h.store.LoginState(ctx, email, now)
+	if err != nil {
+		return err
+	}
+	if wait := backoff(state.Throttle, now); wait > 0 {
+		return api.Throttled(int(math.Ceil(wait.Seconds())))
+	}
+	userID := state.UserID
+	if userID == "" {
+		userID = unknownUserID
+	}
+	u, err := h.store.User(ctx, userID)
+	ok, upgrade := false, false
+	switch {
+	case err == nil:
+		ok, upgrade, _ = h.hasher.Verify(pw, u.PasswordHash)
+	case errors.Is(err, store.ErrNotFound):
+		h.hasher.VerifyDummy(pw)
+	default:
+		return err
+	}
+	if !ok || !u.IsActive {
+		if _, err := h.store.RecordFailure(ctx, email, now, throttleMemory); err != nil {
+			return err
+		}
+		return api.ErrBadCredentials()
+	}
+	if state.Throttle.Failures > 0 {
+		if err := h.store.ResetThrottle(ctx, email); err != nil {
+			return err
+		}
+	}
+	if upgrade {
+		h.upgradeHash(ctx, u, pw)
+	}
+	pair, err := h.tokens.NewSession(u.ID, u.Generation)
+	if err != nil {
+		return err
+	}
+	return api.JSON(w, http.StatusOK, struct {
+		Refresh string `json:"refresh"`
+		Access  string `json:"access"`
+	}{pair.Refresh, pair.Access})
+}
+
+// upgradeHash re-hashes a legacy (Django) or weaker hash with ours. A failure costs only
+// the upgrade, never the login: the old hash still verifies next time.
+func (h *handler) upgradeHash(ctx context.Context, u store.User, pw string) {
+	hash, err := h.hasher.Hash(pw)
+	if err == nil {
+		err = h.store.UpgradePassword(ctx, u.ID, u.PasswordHash, hash)
+	}
+	if err != nil && !errors.Is(err, store.ErrConflict) { // a conflict: the password changed meanwhile
+		h.log.WarnContext(ctx, "password hash upgrade failed; the next login retries", "user_id", u.ID, "error", err)
+	}
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/jwtauth/jwtauth/shared/api"
+	"github.com/jwtauth/jwtauth/shared/password"
+	"github.com/jwtauth/jwtauth/shared/session"
+	"github.com/jwtauth/jwtauth/shared/store"
+	"github.com/jwtauth/jwtauth/shared/token"
+)
+
+// userStore is what the users endpoints need from the store.
+type userStore interface {
+	session.Store
+	CreateUser(ctx context.Context, u store.User) error
+	UpdateProfile(ctx context.Context, id string, p store.Profile) (store.User, error)
+	SetPassword(ctx context.Context, id, hash, keep string, keepGeneration int64) error
+	RevokeAll(ctx context.Context, id string) error
+	DeleteUser(ctx context.Context, u store.User) error
+	ChangeEmail(ctx context.Context, u store.User, newEmail string) error
+}
+
+var _ userStore = (*store.Store)(nil)
+
+type handler struct {
+	store    userStore
+	sessions *session.Service
+	hasher   *password.Hasher
+	tokens   *token.Issuer
+}
+
+// newHandler routes djoser's /auth/users/ endpoints.
+func newHandler(deps api.Deps, s userStore, hasher *password.Hasher) http.Handler {
+	h := &handler{
+		store:    s,
+		sessions: session.New(s, deps.Tokens, deps.Config.ReuseInterval),
+		hasher:   hasher,
+		tokens:   deps.Tokens,
+	}
+	return api.NewRouter(deps.CORS, deps.Log,
+		api.Route{Path: "/auth/users", Methods: map[string]api.HandlerFunc{http.MethodPost: h.register}},
+		api.Route{Path: "/auth/users/me", Methods: map[string]api.HandlerFunc{
+			http.MethodGet:    h.authenticated(h.me),
+			http.MethodPut:    h.authenticated(h.updateMe(false)),
+			http.MethodPatch:  h.authenticated(h.updateMe(true)),
+			http.MethodDelete: h.authenticated(h.deleteMe),
+		}},
+		api.Route{Path: "/auth/users/set_password", Methods: map[string]api.HandlerFunc{http.MethodPost: h.authenticated(h.setPassword)}},
+		api.Route{Path: "/auth/users/set_email", Methods: map[string]api.HandlerFunc{http.MethodPost: h.authenticated(h.setEmail)}},
+		api.Route{Path: "/auth/users/logout_all", Methods: map[string]api.HandlerFunc{http.MethodPost: h.authenticated(h.logoutAll)}},
+	)
+}
+
+type authedFunc func(w http.ResponseWriter, r *http.Request, p session.Principal) error
+
+// authenticated runs f for a caller with a valid, unrevoked access token.
+func (h *handler) authenticated(f authedFunc) api.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, err := h.sessions.Authenticate(r)
+		if err != nil {
+			return err
+		}
+		return f(w, r, p)
+	}
+}
+
+// Field limits of the Django user model the reference uses.
+var (
+	nameRule     = api.FieldRule{MaxLength: 150}
+	emailRule    = api.FieldRule{MaxLength: 254, Email: true}
+	passwordRule = api.FieldRule{MaxLength: password.MaxLength}
+)
+
+func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
+	data, err := api.ReadData(r)
+	if err != nil {
+		return err
+	}
+	var errs api.FieldErrors // djoser's field order: REQUIRED_FIELDS, email, password
+	first, _ := data.String(&errs, "first_name", nameRule)
+	last, _ := data.String(&errs, "last_name", nameRule)
+	email, _ := data.String(&errs, "email", emailRule)
+	pw, _ := data.String(&errs, "password", passwordRule)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	email = api.CanonicalEmail(email)
+	if msgs := password.Validate(pw, password.UserAttributes{Email: email, FirstName: first, LastName: last}); len(msgs) > 0 {
+		return api.FieldError("password", msgs...)
+	}
+	hash, err := h.hasher.Hash(pw)
+	if err != nil {
+		return err
+	}
+	u := store.User{
+		ID: token.NewUUID(), Email: email, FirstName: first, LastName: last,
+		PasswordHash: hash, IsActive: true, DateJoined: h.tokens.Now(),
+	}
+	// The transaction is the uniqueness check: no read before it can race.
+	if err := h.store.CreateUser(r.Context(), u); errors.Is(err, store.ErrEmailTaken) {
+		return api.FieldError("email", "user with this email already exists.")
+	} else if err != nil {
+		return err
+	}
+	return api.JSON(w, http.StatusCreated, struct {
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Email     string `json:"email"`
+		ID        string `json:"id"`
+	}{u.FirstName, u.LastName, u.Email, u.ID})
+}
+
+// userBody is djoser's UserSerializer, in its field order.
+func userBody(u store.User) any {
+	return struct {
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		ID        string `json:"id"`
+		Email     string `json:"email"`
+	}{u.FirstName, u.LastName, u.ID, u.Email}
+}
+
+func (h *handler) me(w http.ResponseWriter, _ *http.Request, p session.Principal) error {
+	return api.JSON(w, http.StatusOK, userBody(p.User))
+}
+
+// updateMe is PUT (every editable field required) or PATCH (partial); email is read-only.
+func (h *handler) updateMe(partial bool) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p session.Principal) error {
+		data, err := api.ReadData(r)
+		if err != nil {
+			return err
+		}
+		rule := nameRule
+		rule.Optional = partial
+		var errs api.FieldErrors
+		var profile store.Profile
+		if v, ok := data.String(&errs, "first_name", rule); ok {
+			profile.FirstName = &v
+		}
+		if v, ok := data.String(&errs, "last_name", rule); ok {
+			profile.LastName = &v
+		}
+		if err := errs.Err(); err != nil {
+			return err
+		}
+		u, err := h.store.UpdateProfile(r.Context(), p.User.ID, profile)
+		if errors.Is(err, store.ErrNotFound) {
+			return api.ErrUserNotFound()
+		} else if err != nil {
+			return err
+		}
+		return api.JSON(w, http.StatusOK, userBody(u))
+	}
+}
+
+// checkCurrentPassword reads current_password and records "Invalid password." as djoser's
+// field validator does. It returns false when the field has any error.
+func (h *handler) checkCurrentPassword(data api.Data, errs *api.FieldErrors, u store.User) bool {
+	current, ok := data.String(errs, "current_password", passwordRule)
+	if !ok {
+		return false
+	}
+	if valid, _, _ := h.hasher.Verify(current, u.PasswordHash); !valid {
+		errs.Add("current_password", "Invalid password.")
+		return false
+	}
+	return true
+}
+
+func (h *handler) deleteMe(w http.ResponseWriter, r *http.Request, p session.Principal) error {
+	data, err := api.ReadData(r)
+	if err != nil {
+		return err
+	}
+	var errs api.FieldErrors
+	h.checkCurrentPassword(data, &errs, p.User)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if err := h.store.DeleteUser(r.Context(), p.User); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return api.NoContent(w)
+}
+
+func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, p session.Principal) error {
+	data, err := api.ReadData(r)
+	if err != nil {
+		return err
+	}
+	var errs api.FieldErrors // djoser's order: new_password, current_password
+	newPassword, _ := data.String(&errs, "new_password", passwordRule)
+	h.checkCurrentPassword(data, &errs, p.User)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	u := p.User
+	if msgs := password.Validate(newPassword, password.UserAttributes{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}); len(msgs) > 0 {
+		return api.FieldError("new_password", msgs...)
+	}
+	hash, err := h.hasher.Hash(newPassword)
+	if err != nil {
+		return err
+	}
+	// The caller's session survives; every other session of the user ends.
+	if err := h.store.SetPassword(r.Context(), u.ID, hash, p.Claims.SessionID, p.Claims.Generation); err != nil {
+		return notFoundAsUser(err)
+	}
+	return api.NoContent(w)
+}
+
+func (h *handler) setEmail(w http.ResponseWriter, r *http.Request, p session.Principal) error {
+	data, err := api.ReadData(r)
+	if err != nil {
+		return err
+	}
+	var errs api.FieldErrors // djoser's order: new_email, current_password
+	newEmail, _ := data.String(&errs, "new_email", emailRule)
+	h.checkCurrentPassword(data, &errs, p.User)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	newEmail = api.CanonicalEmail(newEmail)
+	if newEmail == p.User.Email {
+		return api.NoContent(w)
+	}
+	switch err := h.store.ChangeEmail(r.Context(), p.User, newEmail); {
+	case errors.Is(err, store.ErrEmailTaken):
+		return api.FieldError("new_email", "user with this email already exists.")
+	case errors.Is(err, store.ErrConflict):
+		return api.Detail(http.StatusConflict, "The account changed meanwhile; try again.")
+	case err != nil:
+		return err
+	}
+	return api.NoContent(w)
+}
+
+func (h *handler) logoutAll(w http.ResponseWriter, r *http.Request, p session.Principal) error {
+	if _, err := api.ReadData(r); err != nil {
+		return err
+	}
+	if err := h.store.RevokeAll(r.Context(), p.User.ID); err != nil {
+		return notFoundAsUser(err)
+	}
+	return api.NoContent(w)
+}
+
+// notFoundAsUser answers for a user deleted between authentication and the write.
+func notFoundAsUser(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return api.ErrUserNotFound()
+	}
+	return err
+}

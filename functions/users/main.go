@@ -1,0 +1,15 @@
+// Command users serves djoser's /auth/users/ endpoints as a Lambda function.
+package main
+
+import (
+	"net/http"
+
+	"github.com/jwtauth/jwtauth/shared/api"
+	"github.com/jwtauth/jwtauth/shared/password"
+)
+
+func main() {
+	api.Start(func(d api.Deps) http.Handler {
+		return newHandler(d, d.Store, password.NewHasher(password.OWASP))
+	})
+}

@@ -1,0 +1,202 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/jwtauth/jwtauth/shared/store"
+)
+
+// HandlerFunc handles one method of one route. It writes the success response itself and
+// returns an error for everything else; *Error is shown to the client, anything else is
+// logged and hidden.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Route is one path (without trailing slash) and its handlers by method.
+type Route struct {
+	Path    string
+	Methods map[string]HandlerFunc
+}
+
+// Router serves exact paths, with or without one trailing slash, as API Gateway routes
+// them. It answers 404, 405 (with Allow), HEAD, OPTIONS and CORS for every function.
+type Router struct {
+	routes map[string]route
+	cors   CORS
+	log    *slog.Logger
+}
+
+type route struct {
+	methods map[string]HandlerFunc
+	allow   string
+}
+
+// NewRouter builds a router for routes.
+func NewRouter(cors CORS, log *slog.Logger, routes ...Route) *Router {
+	rt := &Router{routes: map[string]route{}, cors: cors, log: log}
+	for _, r := range routes {
+		rt.routes[r.Path] = route{methods: r.Methods, allow: allowHeader(r.Methods)}
+	}
+	return rt
+}
+
+// Paths lists the routed paths, sorted: tests compare them with template.yaml.
+func (rt *Router) Paths() []string {
+	out := make([]string, 0, len(rt.routes))
+	for p := range rt.routes {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// allowHeader lists methods in DRF's order, with HEAD where GET is served, and OPTIONS.
+func allowHeader(methods map[string]HandlerFunc) string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if _, ok := methods[m]; ok {
+			out = append(out, m)
+		}
+	}
+	if _, ok := methods[http.MethodGet]; ok {
+		out = append(out, http.MethodHead)
+	}
+	return strings.Join(append(out, http.MethodOptions), ", ")
+}
+
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	if rt.cors.preflight(w, r) {
+		return
+	}
+	rt.cors.decorate(w, r)
+
+	path := r.URL.Path
+	if len(path) > 1 {
+		path = strings.TrimSuffix(path, "/")
+	}
+	rte, ok := rt.routes[path]
+	if !ok {
+		rt.write(w, r, NotFound())
+		return
+	}
+	h.Set("Allow", rte.allow)
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+		w = headWriter{w}
+	}
+	handler, ok := rte.methods[method]
+	switch {
+	case ok:
+		if err := handler(w, r); err != nil {
+			rt.write(w, r, err)
+		}
+	case r.Method == http.MethodOptions:
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("{}"))
+	default:
+		rt.write(w, r, MethodNotAllowed(r.Method))
+	}
+}
+
+func (rt *Router) write(w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *Error
+	switch {
+	case errors.As(err, &apiErr):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		rt.log.WarnContext(r.Context(), "store unavailable", "path", r.URL.Path, "error", err)
+		apiErr = Unavailable()
+	default:
+		rt.log.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "error", err)
+		apiErr = internalError()
+	}
+	for k, v := range apiErr.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(apiErr.Status)
+	_, _ = w.Write(apiErr.body)
+}
+
+// JSON writes a success response.
+func JSON(w http.ResponseWriter, status int, body any) error {
+	w.WriteHeader(status)
+	_, err := w.Write(mustJSON(body))
+	return err
+}
+
+// NoContent writes a 204 without a body or Content-Type, as DRF does.
+func NoContent(w http.ResponseWriter) error {
+	w.Header().Del("Content-Type")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// headWriter drops the body of a HEAD answer but keeps its headers and status.
+type headWriter struct{ http.ResponseWriter }
+
+func (headWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// CORS answers browsers from the allowed origins; API Gateway has no CorsConfiguration, so
+// the functions are the only place CORS happens.
+type CORS struct {
+	origins map[string]bool
+}
+
+// NewCORS takes a comma-separated origin list (ALLOWED_ORIGINS).
+func NewCORS(list string) CORS {
+	c := CORS{origins: map[string]bool{}}
+	for _, o := range strings.Split(list, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.origins[o] = true
+		}
+	}
+	return c
+}
+
+const (
+	corsAllowMethods = "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
+	corsAllowHeaders = "authorization, content-type"
+)
+
+func (c CORS) allowed(r *http.Request) (string, bool) {
+	origin := r.Header.Get("Origin")
+	return origin, origin != "" && c.origins[origin]
+}
+
+// preflight answers a browser's OPTIONS preflight with 204; an origin not allowed gets no
+// Access-Control headers, so the browser refuses.
+func (c CORS) preflight(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodOptions || r.Header.Get("Origin") == "" || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h := w.Header()
+	h.Del("Content-Type")
+	if origin, ok := c.allowed(r); ok {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Methods", corsAllowMethods)
+		h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+		h.Set("Access-Control-Max-Age", "600")
+		h.Set("Vary", "Origin")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+func (c CORS) decorate(w http.ResponseWriter, r *http.Request) {
+	if origin, ok := c.allowed(r); ok {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Expose-Headers", "Retry-After")
+		h.Set("Vary", "Origin")
+	}
+}

@@ -1,0 +1,123 @@
+// Package storetest gives tests a Store on DynamoDB Local with fresh tables declared as
+// template.yaml declares them, and counts the round trips each request makes.
+package storetest
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/jwtauth/jwtauth/infra/dynamolocal"
+	"github.com/jwtauth/jwtauth/infra/dynamolocal/dynamotest"
+	"github.com/jwtauth/jwtauth/infra/samtemplate"
+	"github.com/jwtauth/jwtauth/shared/store"
+)
+
+// Env is a Store over its own pair of tables.
+type Env struct {
+	Store  *store.Store
+	DB     *Counter
+	Client *dynamodb.Client
+	Users  string
+	Black  string
+}
+
+// New creates the Users and Blacklist tables of template.yaml under unique names.
+func New(tb testing.TB) *Env {
+	tb.Helper()
+	root, err := dynamolocal.ModuleRoot()
+	if err != nil {
+		tb.Fatalf("storetest: %v", err)
+	}
+	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"), nil)
+	if err != nil {
+		tb.Fatalf("storetest: %v", err)
+	}
+	names := map[string]string{}
+	for _, t := range tmpl.Tables {
+		names[t.LogicalID] = dynamotest.CreateTable(tb, *t.CreateTableInput(t.LogicalID), t.TTLAttribute)
+	}
+	users, black := names["UsersTable"], names["BlacklistTable"]
+	if users == "" || black == "" {
+		tb.Fatalf("storetest: template.yaml lacks UsersTable or BlacklistTable")
+	}
+	client := dynamotest.Client(tb)
+	counter := &Counter{DB: client}
+	return &Env{Store: store.New(counter, users, black), DB: counter, Client: client, Users: users, Black: black}
+}
+
+// Counter is a store.DB that counts calls by operation name.
+type Counter struct {
+	store.DB
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *Counter) count(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.calls == nil {
+		c.calls = map[string]int{}
+	}
+	c.calls[op]++
+}
+
+// Reset forgets the calls counted so far.
+func (c *Counter) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = nil
+}
+
+// Calls returns the calls counted since the last Reset, by operation.
+func (c *Counter) Calls() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.calls))
+	for k, v := range c.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// Total is the number of calls since the last Reset.
+func (c *Counter) Total() int {
+	n := 0
+	for _, v := range c.Calls() {
+		n += v
+	}
+	return n
+}
+
+func (c *Counter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.count("GetItem")
+	return c.DB.GetItem(ctx, in, o...)
+}
+
+func (c *Counter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	c.count("BatchGetItem")
+	return c.DB.BatchGetItem(ctx, in, o...)
+}
+
+func (c *Counter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.count("PutItem")
+	return c.DB.PutItem(ctx, in, o...)
+}
+
+func (c *Counter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.count("UpdateItem")
+	return c.DB.UpdateItem(ctx, in, o...)
+}
+
+func (c *Counter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	c.count("DeleteItem")
+	return c.DB.DeleteItem(ctx, in, o...)
+}
+
+func (c *Counter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.count("TransactWriteItems")
+	return c.DB.TransactWriteItems(ctx, in, o...)
+}
