@@ -261,7 +261,7 @@ func (p *jsonParser) escape(b *strings.Builder) error {
 	case 'u':
 		r, ok := p.hex4()
 		if !ok {
-			return p.errAt("Invalid \\uXXXX escape", at)
+			return p.errAt("Invalid \\uXXXX escape", at+1)
 		}
 		if utf16.IsSurrogate(r) && strings.HasPrefix(p.src[p.pos:], `\u`) {
 			save := p.pos
