@@ -1,5 +1,6 @@
 // Package apitest builds function handlers' dependencies for tests (fixed key, injected
-// clock) and sends them requests.
+// clock), sends them requests directly or as API Gateway events through the Lambda
+// adapter, and checks their routes and policies against template.yaml.
 package apitest
 
 import (
@@ -8,11 +9,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/jwtauth/jwtauth/infra/dynamolocal"
+	"github.com/jwtauth/jwtauth/infra/samtemplate"
 	"github.com/jwtauth/jwtauth/shared/api"
 	"github.com/jwtauth/jwtauth/shared/store"
 	"github.com/jwtauth/jwtauth/shared/token"
@@ -106,3 +115,143 @@ func Do(h http.Handler, method, path, body string, headers ...string) Response {
 
 // Bearer is the Authorization header pair for an access token.
 func Bearer(access string) []string { return []string{"Authorization", "Bearer " + access} }
+
+// Event loads events/<file> (an API Gateway HTTP API payload v2 sample) with every key of
+// replacements replaced by its value in the file's text, so the REPLACE_WITH_* placeholders
+// become real tokens. Values go into JSON strings (the body is a JSON string inside the
+// event), so they must need no escaping. A placeholder left over fails the test, and the
+// content-length header follows the new body.
+func Event(tb testing.TB, file string, replacements map[string]string) events.APIGatewayV2HTTPRequest {
+	tb.Helper()
+	root, err := dynamolocal.ModuleRoot()
+	if err != nil {
+		tb.Fatalf("apitest: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "events", file))
+	if err != nil {
+		tb.Fatalf("apitest: %v", err)
+	}
+	text := string(data)
+	for placeholder, value := range replacements {
+		if strings.ContainsAny(value, "\"\\\n") {
+			tb.Fatalf("apitest: replacement for %s needs JSON escaping: %q", placeholder, value)
+		}
+		if !strings.Contains(text, placeholder) {
+			tb.Fatalf("apitest: events/%s has no %s", file, placeholder)
+		}
+		text = strings.ReplaceAll(text, placeholder, value)
+	}
+	if strings.Contains(text, "REPLACE_WITH_") {
+		tb.Fatalf("apitest: events/%s still has a REPLACE_WITH_ placeholder", file)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		tb.Fatalf("apitest: events/%s: %v", file, err)
+	}
+	if _, ok := ev.Headers["content-length"]; ok {
+		ev.Headers["content-length"] = strconv.Itoa(len(ev.Body))
+	}
+	return ev
+}
+
+// Invoke passes ev to h the way the Lambda function does, through
+// httpadapter.NewV2(h).ProxyWithContext, and returns the status, headers and body of the
+// events.APIGatewayV2HTTPResponse that API Gateway would receive. It fails the test if the
+// adapter reports an error (a handler that wrote no status, for one) or base64-encodes the
+// body (our bodies are JSON text).
+func Invoke(tb testing.TB, h http.Handler, ev events.APIGatewayV2HTTPRequest) Response {
+	tb.Helper()
+	res, err := httpadapter.NewV2(h).ProxyWithContext(tb.Context(), ev)
+	if err != nil {
+		tb.Fatalf("apitest: httpadapter: %v", err)
+	}
+	if res.IsBase64Encoded {
+		tb.Errorf("apitest: the adapter base64-encoded the body %q", res.Body)
+	}
+	header := http.Header{}
+	for k, v := range res.Headers {
+		header.Set(k, v)
+	}
+	return Response{Status: res.StatusCode, Header: header, Body: res.Body}
+}
+
+// templateFunction loads template.yaml and returns the function logicalID.
+func templateFunction(tb testing.TB, logicalID string) (*samtemplate.Template, *samtemplate.Function) {
+	tb.Helper()
+	root, err := dynamolocal.ModuleRoot()
+	if err != nil {
+		tb.Fatalf("apitest: %v", err)
+	}
+	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"), nil)
+	if err != nil {
+		tb.Fatalf("apitest: %v", err)
+	}
+	fn, ok := tmpl.Function(logicalID)
+	if !ok {
+		tb.Fatalf("template.yaml has no function %s", logicalID)
+	}
+	return tmpl, fn
+}
+
+// CheckTemplateRoutes checks that template.yaml routes exactly r's paths to the function
+// logicalID, each path once and with method ANY (the function answers 405 itself).
+func CheckTemplateRoutes(tb testing.TB, logicalID string, r *api.Router) {
+	tb.Helper()
+	tmpl, fn := templateFunction(tb, logicalID)
+	routed := map[string]bool{}
+	for _, p := range r.Paths() {
+		routed[p] = true
+	}
+	declared := map[string]bool{}
+	for _, rt := range fn.Routes {
+		if rt.Method != "ANY" {
+			tb.Errorf("template.yaml: %s routes %s, want ANY %s", logicalID, rt.RouteKey(), rt.Path)
+		}
+		if declared[rt.Path] {
+			tb.Errorf("template.yaml: %s declares %s twice", logicalID, rt.Path)
+		}
+		declared[rt.Path] = true
+		if !routed[rt.Path] {
+			tb.Errorf("template.yaml sends %s to %s, whose handler does not route it", rt.Path, logicalID)
+		}
+	}
+	for _, p := range r.Paths() {
+		if !declared[p] {
+			tb.Errorf("the %s handler routes %s, which template.yaml does not send to it", logicalID, p)
+		}
+		if other, _, ok := tmpl.Match(http.MethodPost, p); ok && other.LogicalID != logicalID {
+			tb.Errorf("template.yaml sends %s to %s, not %s", p, other.LogicalID, logicalID)
+		}
+	}
+}
+
+// CheckTemplatePolicy checks that the function's policies in template.yaml allow every
+// DynamoDB operation in calls (a storetest.Counter's Calls after the function ran), so
+// what works on DynamoDB Local is not AccessDenied on AWS. TransactWriteItems has no IAM
+// action of its own: it needs PutItem, UpdateItem and DeleteItem (the store uses all
+// three in transactions). Resources are not compared: every statement covers both tables.
+func CheckTemplatePolicy(tb testing.TB, logicalID string, calls map[string]int) {
+	tb.Helper()
+	_, fn := templateFunction(tb, logicalID)
+	allowed := map[string]bool{}
+	for _, p := range fn.Policies {
+		if p.Effect == "Allow" {
+			for _, a := range p.Actions {
+				allowed[a] = true
+			}
+		}
+	}
+	for op := range calls {
+		needs := []string{op}
+		if op == "TransactWriteItems" {
+			needs = []string{"PutItem", "UpdateItem", "DeleteItem"}
+		}
+		for _, n := range needs {
+			if !allowed["dynamodb:"+n] {
+				tb.Errorf("template.yaml: %s calls %s but its policies do not allow dynamodb:%s", logicalID, op, n)
+			}
+		}
+	}
+}
