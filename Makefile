@@ -33,5 +33,9 @@ lint: ## gofmt and go vet
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test: lint ## every test, DynamoDB Local included (fetched into .local/ once)
+test: lint dynamodb-local ## every test, DynamoDB Local included (fetched into .local/ once)
 	$(GO) test -count=1 -race ./...
+
+dynamodb-local: $(LOCAL_DIR)/dynamodb-local/DynamoDBLocal.jar ## fetch DynamoDB Local into .local/ (once)
+$(LOCAL_DIR)/dynamodb-local/DynamoDBLocal.jar:
+	bash infra/dynamolocal/fetch.sh "$(LOCAL_DIR)/dynamodb-local"
