@@ -344,6 +344,37 @@ func TestLoginRoundTrips(t *testing.T) {
 	}
 }
 
+// countingHasher counts argon2id computations, real or dummy.
+type countingHasher struct {
+	*password.Hasher
+	verifications int
+}
+
+func (c *countingHasher) Verify(pw, encoded string) (bool, bool, error) {
+	c.verifications++
+	return c.Hasher.Verify(pw, encoded)
+}
+
+func (c *countingHasher) VerifyDummy(pw string) bool {
+	c.verifications++
+	return c.Hasher.VerifyDummy(pw)
+}
+
+// An unknown e-mail costs one hash verification, as a wrong password does.
+func TestLoginHashWorkIsEqual(t *testing.T) {
+	f := newFixture(t, nil)
+	f.addUser(t, "alice@example.com", goodPassword, true)
+	counter := &countingHasher{Hasher: f.hasher}
+	h := newHandler(f.deps, f.env.Store, counter)
+	for _, email := range []string{"alice@example.com", "nobody@example.com"} {
+		counter.verifications = 0
+		res := apitest.Do(h, http.MethodPost, "/auth/jwt/create/", credentials(email, "wrong-password"))
+		if res.Status != 401 || counter.verifications != 1 {
+			t.Errorf("%s: got %d with %d hash verifications, want 401 with 1", email, res.Status, counter.verifications)
+		}
+	}
+}
+
 // answer is what a client sees of a login attempt.
 type answer struct {
 	Status     int
