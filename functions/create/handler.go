@@ -123,6 +123,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	if upgrade {
 		h.upgradeHash(ctx, u, pw)
 	}
+	api.SetUserID(ctx, u.ID)
 	pair, err := h.tokens.NewSession(u.ID, u.Generation)
 	if err != nil {
 		return err

@@ -99,6 +99,7 @@ func (h *handler) register(w http.ResponseWriter, r *http.Request) error {
 		ID: token.NewUUID(), Email: email, FirstName: first, LastName: last,
 		PasswordHash: hash, IsActive: true, DateJoined: h.tokens.Now(),
 	}
+	api.SetUserID(r.Context(), u.ID)
 	// The transaction is the uniqueness check: no read before it can race.
 	if err := h.store.CreateUser(r.Context(), u); errors.Is(err, store.ErrEmailTaken) {
 		return api.FieldError("email", "user with this email already exists.")

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/jwtauth/jwtauth/shared/store"
 )
@@ -68,7 +71,42 @@ func allowHeader(methods map[string]HandlerFunc) string {
 	return strings.Join(append(out, http.MethodOptions), ", ")
 }
 
+// requestTimeout bounds a request's DynamoDB work well below the functions' 10 s Timeout in
+// template.yaml, so an unreachable DynamoDB gets a 503 instead of a Lambda timeout.
+const requestTimeout = 6 * time.Second
+
+// ServeHTTP serves one request under a deadline and logs one line for it: route, status,
+// duration, DynamoDB calls, request ids and the user where known. Never a token, a
+// password or a body.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+	defer cancel()
+	ctx, calls := store.WithCallCount(ctx)
+	ctx, info := withRequestInfo(ctx)
+	rec := &statusRecorder{ResponseWriter: w}
+	rt.serve(rec, r.WithContext(ctx))
+
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", rec.status),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Int64("dynamodb_calls", calls.Load()),
+	}
+	if lc, ok := core.GetRuntimeContextFromContextV2(r.Context()); ok && lc != nil {
+		attrs = append(attrs, slog.String("request_id", lc.AwsRequestID))
+	}
+	if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.RequestID != "" {
+		attrs = append(attrs, slog.String("api_request_id", gw.RequestID))
+	}
+	if id := info.userID(); id != "" {
+		attrs = append(attrs, slog.String("user_id", id))
+	}
+	rt.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+}
+
+func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
@@ -139,6 +177,26 @@ func NoContent(w http.ResponseWriter) error {
 	w.Header().Del("Content-Type")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// statusRecorder remembers the status for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
 }
 
 // headWriter drops the body of a HEAD answer but keeps its headers and status.

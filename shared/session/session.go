@@ -62,6 +62,7 @@ func (s *Service) Authenticate(r *http.Request) (Principal, error) {
 	if err != nil {
 		return Principal{}, api.TokenInvalid(err.Error())
 	}
+	api.SetUserID(r.Context(), userID)
 	user, sess, err := s.store.UserAndSession(r.Context(), userID, claims.SessionID, s.tokens.Now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -77,7 +78,7 @@ func (s *Service) Authenticate(r *http.Request) (Principal, error) {
 }
 
 // parseRefresh verifies a refresh token and names its user.
-func (s *Service) parseRefresh(raw string) (*token.Claims, string, error) {
+func (s *Service) parseRefresh(ctx context.Context, raw string) (*token.Claims, string, error) {
 	claims, err := s.tokens.Parse(raw, token.Refresh)
 	if err != nil {
 		return nil, "", api.TokenInvalid(err.Error())
@@ -86,6 +87,7 @@ func (s *Service) parseRefresh(raw string) (*token.Claims, string, error) {
 	if err != nil {
 		return nil, "", api.TokenInvalid(err.Error())
 	}
+	api.SetUserID(ctx, userID)
 	return claims, userID, nil
 }
 
@@ -96,7 +98,7 @@ var errRevoked = func() error { return api.TokenInvalid(token.ErrRevoked.Error()
 // presented again gets the same successor while that successor is unused or the chain
 // moved on less than the reuse interval ago. Anything else is reuse: the session dies.
 func (s *Service) Refresh(ctx context.Context, raw string) (token.Pair, error) {
-	claims, userID, err := s.parseRefresh(raw)
+	claims, userID, err := s.parseRefresh(ctx, raw)
 	if err != nil {
 		return token.Pair{}, err
 	}
@@ -151,6 +153,7 @@ func (s *Service) VerifyRefresh(ctx context.Context, claims *token.Claims) error
 	if err != nil {
 		return api.TokenInvalid(err.Error())
 	}
+	api.SetUserID(ctx, userID)
 	user, sess, err := s.store.UserAndSession(ctx, userID, claims.Session(), s.tokens.Now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -169,7 +172,7 @@ func (s *Service) VerifyRefresh(ctx context.Context, claims *token.Claims) error
 
 // Logout revokes the session of a refresh token; logging out twice is fine.
 func (s *Service) Logout(ctx context.Context, raw string) error {
-	claims, userID, err := s.parseRefresh(raw)
+	claims, userID, err := s.parseRefresh(ctx, raw)
 	if err != nil {
 		return err
 	}

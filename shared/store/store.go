@@ -45,7 +45,7 @@ type Store struct {
 
 // New returns a Store over db with the two table names.
 func New(db DB, usersTable, blacklistTable string) *Store {
-	return &Store{db: db, users: usersTable, blacklist: blacklistTable}
+	return &Store{db: Counted(db, countCall), users: usersTable, blacklist: blacklistTable}
 }
 
 // maxAttempts bounds SDK retries: a login must answer 503 in time, not hang.

@@ -45,7 +45,7 @@ func New(tb testing.TB) *Env {
 		tb.Fatalf("storetest: template.yaml lacks UsersTable or BlacklistTable")
 	}
 	client := dynamotest.Client(tb)
-	counter := &Counter{DB: client}
+	counter := newCounter(client)
 	return &Env{Store: store.New(counter, users, black), DB: counter, Client: client, Users: users, Black: black}
 }
 
@@ -54,6 +54,12 @@ type Counter struct {
 	store.DB
 	mu    sync.Mutex
 	calls map[string]int
+}
+
+func newCounter(db store.DB) *Counter {
+	c := &Counter{}
+	c.DB = store.Counted(db, func(_ context.Context, op string) { c.count(op) })
+	return c
 }
 
 func (c *Counter) count(op string) {
@@ -90,34 +96,4 @@ func (c *Counter) Total() int {
 		n += v
 	}
 	return n
-}
-
-func (c *Counter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	c.count("GetItem")
-	return c.DB.GetItem(ctx, in, o...)
-}
-
-func (c *Counter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	c.count("BatchGetItem")
-	return c.DB.BatchGetItem(ctx, in, o...)
-}
-
-func (c *Counter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	c.count("PutItem")
-	return c.DB.PutItem(ctx, in, o...)
-}
-
-func (c *Counter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	c.count("UpdateItem")
-	return c.DB.UpdateItem(ctx, in, o...)
-}
-
-func (c *Counter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	c.count("DeleteItem")
-	return c.DB.DeleteItem(ctx, in, o...)
-}
-
-func (c *Counter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	c.count("TransactWriteItems")
-	return c.DB.TransactWriteItems(ctx, in, o...)
 }
