@@ -26,6 +26,8 @@ type Config struct {
 	SessionCap     time.Duration
 	AllowedOrigins string
 	Keys           token.KeySet
+	// KeySource re-reads the keys from Secrets Manager; nil when they come from the environment.
+	KeySource token.KeySource
 }
 
 // DefaultAllowedOrigins are the origins Ionic/Capacitor apps run on.
@@ -66,11 +68,14 @@ func LoadConfig(ctx context.Context, getenv func(string) string) (Config, error)
 	if c.UsersTable == "" || c.BlacklistTable == "" {
 		errs = append(errs, errors.New("USERS_TABLE and BLACKLIST_TABLE are required"))
 	}
-	secret, err := signingSecret(ctx, getenv)
+	read, err := signingSecret(ctx, getenv)
+	if err == nil {
+		c.Keys, err = read(ctx)
+	}
 	if err != nil {
 		errs = append(errs, err)
-	} else if c.Keys, err = token.ParseKeySet(secret); err != nil {
-		errs = append(errs, err)
+	} else if getenv("SIGNING_KEYS") == "" && getenv("SIGNING_KEY") == "" {
+		c.KeySource = read
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("config: %w", errors.Join(errs...))
@@ -78,26 +83,30 @@ func LoadConfig(ctx context.Context, getenv func(string) string) (Config, error)
 	return c, nil
 }
 
-func signingSecret(ctx context.Context, getenv func(string) string) (string, error) {
-	if keys := getenv("SIGNING_KEYS"); keys != "" {
-		return keys, nil
-	}
-	if key := getenv("SIGNING_KEY"); key != "" {
-		return key, nil
+// signingSecret returns how to read the key set: from SIGNING_KEYS or SIGNING_KEY, or from
+// the Secrets Manager secret named by SIGNING_KEY_SECRET_ARN (read again on rotation).
+func signingSecret(ctx context.Context, getenv func(string) string) (token.KeySource, error) {
+	for _, name := range []string{"SIGNING_KEYS", "SIGNING_KEY"} {
+		if v := getenv(name); v != "" {
+			return func(context.Context) (token.KeySet, error) { return token.ParseKeySet(v) }, nil
+		}
 	}
 	arn := getenv("SIGNING_KEY_SECRET_ARN")
 	if arn == "" {
-		return "", errors.New("no signing key: set SIGNING_KEY, SIGNING_KEYS or SIGNING_KEY_SECRET_ARN")
+		return nil, errors.New("no signing key: set SIGNING_KEY, SIGNING_KEYS or SIGNING_KEY_SECRET_ARN")
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return "", fmt.Errorf("signing key secret: aws config: %w", err)
+		return nil, fmt.Errorf("signing key secret: aws config: %w", err)
 	}
-	out, err := secretsmanager.NewFromConfig(awsCfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
-	if err != nil {
-		return "", fmt.Errorf("signing key secret: %w", err)
-	}
-	return aws.ToString(out.SecretString), nil
+	client := secretsmanager.NewFromConfig(awsCfg)
+	return func(ctx context.Context) (token.KeySet, error) {
+		out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if err != nil {
+			return token.KeySet{}, fmt.Errorf("signing key secret: %w", err)
+		}
+		return token.ParseKeySet(aws.ToString(out.SecretString))
+	}, nil
 }
 
 func orDefault(v, def string) string {
@@ -110,7 +119,7 @@ func orDefault(v, def string) string {
 // TokenOptions are the token settings of c, with clock now (nil: time.Now).
 func (c Config) TokenOptions(now func() time.Time) token.Options {
 	return token.Options{
-		Keys: c.Keys, AccessLifetime: c.AccessLifetime, RefreshLifetime: c.RefreshLifetime,
+		Keys: c.Keys, KeySource: c.KeySource, AccessLifetime: c.AccessLifetime, RefreshLifetime: c.RefreshLifetime,
 		SessionCap: c.SessionCap, Now: now,
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // Issuer mints and verifies tokens with one key set and one clock.
 type Issuer struct {
-	keys            KeySet
+	keys            *keyRing
 	accessLifetime  time.Duration
 	refreshLifetime time.Duration
 	sessionCap      time.Duration // 0: sessions slide forever, as simplejwt's
@@ -20,7 +20,9 @@ type Issuer struct {
 
 // Options configure an Issuer.
 type Options struct {
-	Keys            KeySet
+	Keys KeySet
+	// KeySource, when set, is read every few minutes and on an unknown kid.
+	KeySource       KeySource
 	AccessLifetime  time.Duration
 	RefreshLifetime time.Duration
 	SessionCap      time.Duration
@@ -44,7 +46,7 @@ func NewIssuer(o Options) (*Issuer, error) {
 		now = time.Now
 	}
 	return &Issuer{
-		keys:            o.Keys,
+		keys:            newKeyRing(o.Keys, o.KeySource, now),
 		accessLifetime:  o.AccessLifetime,
 		refreshLifetime: o.RefreshLifetime,
 		sessionCap:      o.SessionCap,
@@ -159,7 +161,7 @@ func (i *Issuer) refreshExpiry(now, sessionStart time.Time) *jwt.NumericDate {
 }
 
 func (i *Issuer) sign(c Claims) (string, error) {
-	kid, key := i.keys.signingKey()
+	kid, key := i.keys.current().signingKey()
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, &c)
 	if kid != "" {
 		t.Header["kid"] = kid
@@ -211,16 +213,21 @@ func (i *Issuer) Parse(raw string, want Type) (*Claims, error) {
 // keyFor picks the verification key by kid only: jku, x5u and jwk headers are ignored, so
 // a token can never point us at a key of its choosing.
 func (i *Issuer) keyFor(t *jwt.Token) (any, error) {
+	keys := i.keys.current()
 	kid, present := t.Header["kid"]
 	if !present {
-		return jwt.VerificationKeySet{Keys: toKeys(i.keys.all())}, nil
+		return jwt.VerificationKeySet{Keys: toKeys(keys.all())}, nil
 	}
 	name, ok := kid.(string)
-	if !ok {
+	if !ok || name == "" {
 		return nil, ErrInvalid
 	}
-	key, ok := i.keys.lookup(name)
-	if !ok || name == "" {
+	key, ok := keys.lookup(name)
+	if !ok {
+		// a key added since we last read the secret: read it again, rate-limited
+		key, ok = i.keys.afterUnknownKid().lookup(name)
+	}
+	if !ok {
 		return nil, ErrInvalid
 	}
 	return key, nil

@@ -1,11 +1,14 @@
 package token
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 )
 
 // KeySet holds the HMAC keys: one signs, all verify, so a key can be rotated in two phases.
@@ -75,3 +78,55 @@ func (ks KeySet) all() [][]byte {
 
 // Empty reports whether no key is configured.
 func (ks KeySet) Empty() bool { return len(ks.keys) == 0 }
+
+// KeySource reads the key set again (from Secrets Manager), so a rotation reaches warm
+// functions without a redeploy.
+type KeySource func(ctx context.Context) (KeySet, error)
+
+// How often a key source is read: every keyRefreshInterval, and on a token with an unknown
+// kid, at most once per unknownKidInterval (a stream of forged kids must not become a
+// stream of Secrets Manager calls).
+const (
+	keyRefreshInterval = 5 * time.Minute
+	unknownKidInterval = 30 * time.Second
+	keyReadTimeout     = 2 * time.Second
+)
+
+// keyRing holds the key set in use and refreshes it from its source.
+type keyRing struct {
+	mu      sync.Mutex
+	set     KeySet
+	source  KeySource
+	now     func() time.Time
+	fetched time.Time
+}
+
+func newKeyRing(set KeySet, source KeySource, now func() time.Time) *keyRing {
+	return &keyRing{set: set, source: source, now: now, fetched: now()}
+}
+
+// current returns the key set, re-read when it is older than keyRefreshInterval.
+func (k *keyRing) current() KeySet {
+	return k.refreshIfOlder(keyRefreshInterval)
+}
+
+// afterUnknownKid returns the key set, re-read unless it was read very recently.
+func (k *keyRing) afterUnknownKid() KeySet {
+	return k.refreshIfOlder(unknownKidInterval)
+}
+
+func (k *keyRing) refreshIfOlder(age time.Duration) KeySet {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.source == nil || k.now().Sub(k.fetched) < age {
+		return k.set
+	}
+	k.fetched = k.now()
+	ctx, cancel := context.WithTimeout(context.Background(), keyReadTimeout)
+	defer cancel()
+	// A failed read keeps the keys we have: an outage of Secrets Manager must not stop sign-in.
+	if set, err := k.source(ctx); err == nil && !set.Empty() {
+		k.set = set
+	}
+	return k.set
+}

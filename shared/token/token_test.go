@@ -1,6 +1,7 @@
 package token
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -195,5 +196,44 @@ func TestParseKeySetRejectsWeakKeys(t *testing.T) {
 		if _, err := ParseKeySet(s); err == nil {
 			t.Errorf("%q: got no error", s)
 		}
+	}
+}
+
+func TestKeySourceIsReadAgain(t *testing.T) {
+	now := start
+	first, _ := ParseKeySet(`{"current":"k1","keys":{"k1":"` + testKey + `"}}`)
+	second, _ := ParseKeySet(`{"current":"k1","keys":{"k1":"` + testKey + `","k2":"second-key-0123456789abcdef0123456789"}}`)
+	reads := 0
+	source := func(context.Context) (KeySet, error) {
+		reads++
+		if reads == 1 {
+			return KeySet{}, errors.New("secrets manager is down")
+		}
+		return second, nil
+	}
+	i, err := NewIssuer(Options{Keys: first, KeySource: source, AccessLifetime: time.Minute, RefreshLifetime: time.Hour, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey := sign(t, jwt.SigningMethodHS256, []byte("second-key-0123456789abcdef0123456789"), map[string]any{"kid": "k2"}, claims(nil))
+	if _, err := i.Parse(newKey, Access); !errors.Is(err, ErrInvalid) || reads != 0 {
+		t.Fatalf("unknown kid right after start: got %v after %d reads, want invalid without a read", err, reads)
+	}
+	now = now.Add(31 * time.Second)
+	if _, err := i.Parse(newKey, Access); !errors.Is(err, ErrInvalid) || reads != 1 {
+		t.Fatalf("unknown kid while the source fails: got %v after %d reads", err, reads)
+	}
+	if _, err := i.Parse(sign(t, jwt.SigningMethodHS256, []byte(testKey), map[string]any{"kid": "k1"}, claims(nil)), Access); err != nil {
+		t.Fatalf("a failed read dropped the keys we had: %v", err)
+	}
+	now = now.Add(31 * time.Second)
+	if _, err := i.Parse(newKey, Access); err != nil || reads != 2 {
+		t.Fatalf("unknown kid after the rotation: got %v after %d reads, want valid", err, reads)
+	}
+	for n := 0; n < 10; n++ {
+		i.Parse(sign(t, jwt.SigningMethodHS256, []byte(testKey), map[string]any{"kid": "forged"}, claims(nil)), Access)
+	}
+	if reads != 2 {
+		t.Errorf("forged kids caused %d more reads, want none inside the interval", reads-2)
 	}
 }
