@@ -172,6 +172,19 @@ func (h *handler) checkCurrentPassword(data api.Data, errs *api.FieldErrors, u s
 	return true
 }
 
+// readConfirmed reads field and current_password, in djoser's order (the new value first),
+// and checks the password.
+func (h *handler) readConfirmed(r *http.Request, u store.User, field string, rule api.FieldRule) (string, error) {
+	data, err := api.ReadData(r)
+	if err != nil {
+		return "", err
+	}
+	var errs api.FieldErrors
+	value, _ := data.String(&errs, field, rule)
+	h.checkCurrentPassword(data, &errs, u)
+	return value, errs.Err()
+}
+
 func (h *handler) deleteMe(w http.ResponseWriter, r *http.Request, p session.Principal) error {
 	data, err := api.ReadData(r)
 	if err != nil {
@@ -189,14 +202,8 @@ func (h *handler) deleteMe(w http.ResponseWriter, r *http.Request, p session.Pri
 }
 
 func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, p session.Principal) error {
-	data, err := api.ReadData(r)
+	newPassword, err := h.readConfirmed(r, p.User, "new_password", passwordRule)
 	if err != nil {
-		return err
-	}
-	var errs api.FieldErrors // djoser's order: new_password, current_password
-	newPassword, _ := data.String(&errs, "new_password", passwordRule)
-	h.checkCurrentPassword(data, &errs, p.User)
-	if err := errs.Err(); err != nil {
 		return err
 	}
 	u := p.User
@@ -215,14 +222,8 @@ func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, p session.
 }
 
 func (h *handler) setEmail(w http.ResponseWriter, r *http.Request, p session.Principal) error {
-	data, err := api.ReadData(r)
+	newEmail, err := h.readConfirmed(r, p.User, "new_email", emailRule)
 	if err != nil {
-		return err
-	}
-	var errs api.FieldErrors // djoser's order: new_email, current_password
-	newEmail, _ := data.String(&errs, "new_email", emailRule)
-	h.checkCurrentPassword(data, &errs, p.User)
-	if err := errs.Err(); err != nil {
 		return err
 	}
 	newEmail = api.CanonicalEmail(newEmail)
