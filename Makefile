@@ -39,3 +39,10 @@ test: lint dynamodb-local ## every test, DynamoDB Local included (fetched into .
 dynamodb-local: $(LOCAL_DIR)/dynamodb-local/DynamoDBLocal.jar ## fetch DynamoDB Local into .local/ (once)
 $(LOCAL_DIR)/dynamodb-local/DynamoDBLocal.jar:
 	bash infra/dynamolocal/fetch.sh "$(LOCAL_DIR)/dynamodb-local"
+
+# Built, then exec'd by the recipe's shell, so Ctrl-C and SIGTERM reach the program itself.
+run: ## the whole API on http://127.0.0.1:3000, no Docker (Linux/WSL2): FRESH=1 PORT= HOST= POOL= DATA_DIR= DYNAMODB_ENDPOINT= (docs/local.md)
+	@$(GO) build -o $(LOCAL_DIR)/bin/run ./infra/cmd/run && exec $(LOCAL_DIR)/bin/run
+
+sam-local: ## the API under SAM's emulator instead (needs Docker and the SAM CLI)
+	sam build && sam local start-api
