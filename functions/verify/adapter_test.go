@@ -28,7 +28,24 @@ func TestAdapterEvents(t *testing.T) {
 			expect(t, apitest.Invoke(t, f.h, ev), c.status, c.want)
 		})
 	}
-	apitest.CheckTemplatePolicy(t, "VerifyFunction", f.env.DB.Calls())
+}
+
+// The template grants the verify function exactly the DynamoDB actions its paths use: none
+// for an access token, one read of user and session for a refresh token, current or not.
+func TestAdapterTemplatePolicy(t *testing.T) {
+	f := newFixture(t, nil)
+	pair := f.login(t, f.user)
+	rotated := pair.Refresh
+	current := f.rotate(t, rotated)
+	f.env.DB.Reset()
+	expect(t, f.verify(pair.Access), http.StatusOK, valid)
+	expect(t, f.verify(current), http.StatusOK, valid)
+	expect(t, f.verify(rotated), http.StatusUnauthorized, blacklisted)
+	used := f.env.DB.Actions()
+	if used["dynamodb:BatchGetItem"] == 0 {
+		t.Errorf("the journeys needed no dynamodb:BatchGetItem (%v): they no longer cover every path", used)
+	}
+	apitest.CheckTemplatePolicy(t, "VerifyFunction", used)
 }
 
 func TestAdapterTemplateRoutes(t *testing.T) {

@@ -9,12 +9,18 @@ import (
 )
 
 // resolver evaluates the intrinsic functions the template uses, as the local runtime sees
-// them: a parameter is its value, a resource its logical id. Anything else is an error,
-// never a silent empty string.
+// them: a parameter is its value, a resource its logical id, a condition its truth for
+// those values. Anything else is an error, never a silent empty string.
 type resolver struct {
-	params map[string]string // parameter values
-	types  map[string]string // resource logical id -> Type
+	params     map[string]string     // parameter values
+	types      map[string]string     // resource logical id -> Type
+	conditions map[string]*yaml.Node // condition name -> its definition
+	truth      map[string]bool       // evaluated conditions
+	evaluating map[string]bool       // conditions being evaluated, to catch cycles
 }
+
+// errNoValue is !Ref AWS::NoValue: the property it stands for is left out.
+var errNoValue = errors.New("!Ref AWS::NoValue removes a value, which is supported only for an environment variable")
 
 // intrinsic recognises a short form (!Ref X, !Sub s) or a long form ({Ref: X},
 // {Fn::Sub: s}) and returns its name in long form and its argument.
@@ -55,6 +61,9 @@ func (r *resolver) value(n *yaml.Node, attrs bool) (string, error) {
 		if arg.Kind != yaml.ScalarNode {
 			return "", fmt.Errorf("line %d: !Ref wants a name", n.Line)
 		}
+		if arg.Value == "AWS::NoValue" {
+			return "", errNoValue
+		}
 		return r.ref(arg.Value)
 	case "Fn::Sub":
 		return r.sub(arg, attrs)
@@ -63,6 +72,18 @@ func (r *resolver) value(n *yaml.Node, attrs bool) (string, error) {
 			return "", fmt.Errorf("line %d: !GetAtt has no local value here", n.Line)
 		}
 		return r.getAtt(arg)
+	case "Fn::If":
+		if arg.Kind != yaml.SequenceNode || len(arg.Content) != 3 || arg.Content[0].Kind != yaml.ScalarNode {
+			return "", fmt.Errorf("line %d: !If wants [condition, value if true, value if false]", n.Line)
+		}
+		on, err := r.condition(arg.Content[0].Value)
+		if err != nil {
+			return "", fmt.Errorf("line %d: !If: %w", n.Line, err)
+		}
+		if on {
+			return r.value(arg.Content[1], attrs)
+		}
+		return r.value(arg.Content[2], attrs)
 	}
 	return "", fmt.Errorf("line %d: %s is not supported", n.Line, name)
 }
@@ -172,12 +193,130 @@ func (r *resolver) environment(vars *yaml.Node, env map[string]string) error {
 	}
 	for _, p := range ps {
 		v, err := r.value(p.value, false)
+		if errors.Is(err, errNoValue) {
+			delete(env, p.key) // CloudFormation drops the variable, a Globals' one included
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("environment %s: %w", p.key, err)
 		}
 		env[p.key] = v
 	}
 	return nil
+}
+
+// declareConditions records the Conditions section; evalConditions evaluates it once the
+// resources are known.
+func (r *resolver) declareConditions(n *yaml.Node) error {
+	r.conditions = map[string]*yaml.Node{}
+	r.truth = map[string]bool{}
+	r.evaluating = map[string]bool{}
+	if n.Kind == 0 {
+		return nil
+	}
+	ps, err := pairs(n, "Conditions")
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if _, dup := r.params[p.key]; dup {
+			return fmt.Errorf("condition %s: a parameter has the same name", p.key)
+		}
+		r.conditions[p.key] = p.value
+	}
+	return nil
+}
+
+func (r *resolver) evalConditions() (map[string]bool, error) {
+	out := make(map[string]bool, len(r.conditions))
+	for name := range r.conditions {
+		v, err := r.condition(name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+// condition evaluates a named condition with the parameter values in force.
+func (r *resolver) condition(name string) (bool, error) {
+	if v, ok := r.truth[name]; ok {
+		return v, nil
+	}
+	def, ok := r.conditions[name]
+	if !ok {
+		return false, fmt.Errorf("no condition %s in Conditions", name)
+	}
+	if r.evaluating[name] {
+		return false, fmt.Errorf("condition %s refers to itself", name)
+	}
+	r.evaluating[name] = true
+	defer delete(r.evaluating, name)
+	v, err := r.conditionValue(def)
+	if err != nil {
+		return false, fmt.Errorf("condition %s: %w", name, err)
+	}
+	r.truth[name] = v
+	return v, nil
+}
+
+// conditionValue evaluates Fn::Equals, Fn::Not, Fn::And, Fn::Or and Condition references.
+func (r *resolver) conditionValue(n *yaml.Node) (bool, error) {
+	name, arg, ok := intrinsic(n)
+	if !ok && n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value == "Condition" {
+		name, arg, ok = "Condition", n.Content[1], true
+	}
+	if !ok {
+		return false, fmt.Errorf("line %d: want Fn::Equals, Fn::Not, Fn::And, Fn::Or or Condition", n.Line)
+	}
+	if name == "Condition" {
+		if arg.Kind != yaml.ScalarNode {
+			return false, fmt.Errorf("line %d: Condition wants a name", n.Line)
+		}
+		return r.condition(arg.Value)
+	}
+	if arg.Kind != yaml.SequenceNode {
+		return false, fmt.Errorf("line %d: %s wants a list", n.Line, name)
+	}
+	args := arg.Content
+	switch name {
+	case "Fn::Equals":
+		if len(args) != 2 {
+			return false, fmt.Errorf("line %d: Fn::Equals wants two values", n.Line)
+		}
+		a, err := r.value(args[0], false)
+		if err != nil {
+			return false, err
+		}
+		b, err := r.value(args[1], false)
+		if err != nil {
+			return false, err
+		}
+		return a == b, nil
+	case "Fn::Not":
+		if len(args) != 1 {
+			return false, fmt.Errorf("line %d: Fn::Not wants one condition", n.Line)
+		}
+		v, err := r.conditionValue(args[0])
+		return !v, err
+	case "Fn::And", "Fn::Or":
+		if len(args) < 2 || len(args) > 10 {
+			return false, fmt.Errorf("line %d: %s wants 2 to 10 conditions", n.Line, name)
+		}
+		and := name == "Fn::And"
+		for _, c := range args {
+			v, err := r.conditionValue(c)
+			if err != nil {
+				return false, err
+			}
+			if v != and {
+				return v, nil
+			}
+		}
+		return and, nil
+	}
+	return false, fmt.Errorf("line %d: %s is not a condition function", n.Line, name)
 }
 
 // policies reads SAM's Policies: a managed policy name, a policy template

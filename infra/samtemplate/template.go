@@ -3,6 +3,7 @@
 // subset of SAM this project uses and refuses, with a one-line error, anything the local
 // runtime could not reproduce faithfully (a named stage, a CorsConfiguration, path
 // parameters, secondary indexes, ...), so local behaviour never silently drifts from AWS.
+// Resources it does not run (alarms, log groups, ...) are kept as written, for checks.
 package samtemplate
 
 import (
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,6 +29,22 @@ type Template struct {
 	Tables []Table
 	// Parameters holds each parameter's value: its Default, or the override given to Load.
 	Parameters map[string]string
+	// ParameterSpecs holds every declared parameter's constraints; Load checks each value
+	// against them as CloudFormation does.
+	ParameterSpecs map[string]ParameterSpec
+	// Conditions holds each condition's truth for the parameter values in force.
+	Conditions map[string]bool
+	// Resources lists every resource as written, in template order, for checks on what the
+	// local runtime does not run (alarms, log groups, the API's stage settings).
+	Resources []Resource
+}
+
+// ParameterSpec is a parameter's declaration.
+type ParameterSpec struct {
+	Type          string // String, Number, ...
+	AllowedValues []string
+	MinValue      string // Number only; "" when unset
+	MaxValue      string
 }
 
 // API is the HTTP API the routes belong to.
@@ -51,6 +69,9 @@ type Function struct {
 	Environment map[string]string
 	Routes      []Route // in template order
 	Policies    []Policy
+	// Properties are the function's properties as written, merged over Globals.Function the
+	// way SAM merges them (see Resource for the value shapes).
+	Properties map[string]any
 }
 
 // Route is one HttpApi event, as written in the template.
@@ -117,6 +138,7 @@ func parse(name string, data []byte, overrides map[string]string) (t *Template, 
 
 type rawTemplate struct {
 	Parameters yaml.Node  `yaml:"Parameters"`
+	Conditions yaml.Node  `yaml:"Conditions"`
 	Globals    rawGlobals `yaml:"Globals"`
 	Resources  yaml.Node  `yaml:"Resources"`
 }
@@ -124,14 +146,37 @@ type rawTemplate struct {
 type rawGlobals struct {
 	Function *rawFunction `yaml:"Function"`
 	HTTPAPI  *rawHTTPAPI  `yaml:"HttpApi"`
+	// FunctionNode is Function again, undecoded, for Function.Properties.
+	FunctionNode yaml.Node `yaml:"-"`
+}
+
+// UnmarshalYAML keeps the Function section's node beside its decoded form.
+func (g *rawGlobals) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawGlobals
+	if err := n.Decode((*plain)(g)); err != nil {
+		return err
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "Function" {
+				g.FunctionNode = *n.Content[i+1]
+			}
+		}
+	}
+	return nil
 }
 
 type rawParameter struct {
-	Default *literal `yaml:"Default"`
+	Type          *literal  `yaml:"Type"`
+	Default       *literal  `yaml:"Default"`
+	AllowedValues []literal `yaml:"AllowedValues"`
+	MinValue      *literal  `yaml:"MinValue"`
+	MaxValue      *literal  `yaml:"MaxValue"`
 }
 
 type rawResource struct {
 	Type       literal     `yaml:"Type"`
+	Condition  *literal    `yaml:"Condition"`
 	Metadata   rawMetadata `yaml:"Metadata"`
 	Properties yaml.Node   `yaml:"Properties"`
 }
@@ -230,7 +275,7 @@ func decode(data []byte, overrides map[string]string) (*Template, error) {
 	if raw.Resources.Kind == 0 {
 		return nil, errors.New("no Resources")
 	}
-	params, err := parameters(&raw.Parameters, overrides)
+	params, specs, err := parameters(&raw.Parameters, overrides)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +284,9 @@ func decode(data []byte, overrides map[string]string) (*Template, error) {
 		return nil, err
 	}
 	r := &resolver{params: params, types: map[string]string{}}
+	if err := r.declareConditions(&raw.Conditions); err != nil {
+		return nil, err
+	}
 	decoded := make([]rawResource, len(resources))
 	for i, p := range resources {
 		if err := p.value.Decode(&decoded[i]); err != nil {
@@ -252,8 +300,12 @@ func decode(data []byte, overrides map[string]string) (*Template, error) {
 		}
 		r.types[p.key] = string(decoded[i].Type)
 	}
+	conditions, err := r.evalConditions()
+	if err != nil {
+		return nil, err
+	}
 
-	t := &Template{Parameters: params}
+	t := &Template{Parameters: params, ParameterSpecs: specs, Conditions: conditions}
 	if g := raw.Globals.HTTPAPI; g != nil {
 		if err := checkHTTPAPI(g); err != nil {
 			return nil, fmt.Errorf("Globals.HttpApi: %w", err)
@@ -266,11 +318,17 @@ func decode(data []byte, overrides map[string]string) (*Template, error) {
 		case typeHTTPAPI:
 			err = t.addAPI(p.key, res)
 		case typeFunction:
-			err = t.addFunction(p.key, res, raw.Globals.Function, r)
+			err = t.addFunction(p.key, res, &raw.Globals, r)
 		case typeTable:
 			err = t.addTable(p.key, res)
 		case "AWS::Serverless::SimpleTable", "AWS::Serverless::Api":
 			err = fmt.Errorf("type %s is not supported (use %s / %s)", res.Type, typeTable, typeHTTPAPI)
+		}
+		if err == nil {
+			var rs Resource
+			if rs, err = resource(p.key, res, r); err == nil {
+				t.Resources = append(t.Resources, rs)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", kind(string(res.Type)), p.key, err)
@@ -295,32 +353,76 @@ func kind(typ string) string {
 	return "resource"
 }
 
-func parameters(n *yaml.Node, overrides map[string]string) (map[string]string, error) {
+func parameters(n *yaml.Node, overrides map[string]string) (map[string]string, map[string]ParameterSpec, error) {
 	params := map[string]string{}
-	declared := map[string]bool{}
+	specs := map[string]ParameterSpec{}
 	if n.Kind != 0 {
 		ps, err := pairs(n, "Parameters")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, p := range ps {
 			var rp rawParameter
 			if err := p.value.Decode(&rp); err != nil {
-				return nil, fmt.Errorf("parameter %s: %w", p.key, oneLine(err))
+				return nil, nil, fmt.Errorf("parameter %s: %w", p.key, oneLine(err))
 			}
-			declared[p.key] = true
+			spec := ParameterSpec{Type: pick(rp.Type, nil), MinValue: pick(rp.MinValue, nil), MaxValue: pick(rp.MaxValue, nil)}
+			for _, v := range rp.AllowedValues {
+				spec.AllowedValues = append(spec.AllowedValues, string(v))
+			}
+			specs[p.key] = spec
 			if rp.Default != nil {
 				params[p.key] = string(*rp.Default)
 			}
 		}
 	}
 	for k, v := range overrides {
-		if !declared[k] {
-			return nil, fmt.Errorf("parameter override %s: the template declares no such parameter", k)
+		if _, ok := specs[k]; !ok {
+			return nil, nil, fmt.Errorf("parameter override %s: the template declares no such parameter", k)
 		}
 		params[k] = v
 	}
-	return params, nil
+	for k, v := range params {
+		if err := specs[k].check(v); err != nil {
+			return nil, nil, fmt.Errorf("parameter %s: %w", k, err)
+		}
+	}
+	return params, specs, nil
+}
+
+// check refuses a value CloudFormation would refuse, so a local override cannot run a
+// configuration that could never be deployed.
+func (s ParameterSpec) check(v string) error {
+	if len(s.AllowedValues) > 0 && !slices.Contains(s.AllowedValues, v) {
+		return fmt.Errorf("value %q is not one of AllowedValues %v", v, s.AllowedValues)
+	}
+	if s.Type != "Number" {
+		return nil
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return fmt.Errorf("value %q is not a Number", v)
+	}
+	for _, b := range []struct {
+		limit string
+		out   func(limit float64) bool
+		name  string
+	}{
+		{s.MinValue, func(l float64) bool { return n < l }, "MinValue"},
+		{s.MaxValue, func(l float64) bool { return n > l }, "MaxValue"},
+	} {
+		if b.limit == "" {
+			continue
+		}
+		l, err := strconv.ParseFloat(b.limit, 64)
+		if err != nil {
+			return fmt.Errorf("%s %q is not a number", b.name, b.limit)
+		}
+		if b.out(l) {
+			return fmt.Errorf("value %s is outside %s %s", v, b.name, b.limit)
+		}
+	}
+	return nil
 }
 
 func checkHTTPAPI(a *rawHTTPAPI) error {
@@ -337,6 +439,9 @@ func checkHTTPAPI(a *rawHTTPAPI) error {
 }
 
 func (t *Template) addAPI(id string, res *rawResource) error {
+	if res.Condition != nil {
+		return errors.New("Condition is not supported: the local gateway would serve the API whatever the condition says")
+	}
 	if t.API.LogicalID != "" {
 		return fmt.Errorf("a second %s (already %s): the local gateway serves one API", typeHTTPAPI, t.API.LogicalID)
 	}
@@ -353,13 +458,17 @@ func (t *Template) addAPI(id string, res *rawResource) error {
 	return nil
 }
 
-func (t *Template) addFunction(id string, res *rawResource, globals *rawFunction, r *resolver) error {
+func (t *Template) addFunction(id string, res *rawResource, g *rawGlobals, r *resolver) error {
+	if res.Condition != nil {
+		return errors.New("Condition is not supported: the local runtime would run the function whatever the condition says")
+	}
 	var own rawFunction
 	if res.Properties.Kind != 0 {
 		if err := res.Properties.Decode(&own); err != nil {
 			return oneLine(err)
 		}
 	}
+	globals := g.Function
 	if globals == nil {
 		globals = &rawFunction{}
 	}
@@ -400,6 +509,15 @@ func (t *Template) addFunction(id string, res *rawResource, globals *rawFunction
 	if fn.Policies, err = r.policies(&own.Policies); err != nil {
 		return fmt.Errorf("Policies: %w", err)
 	}
+	globalProps, err := generic(&g.FunctionNode)
+	if err != nil {
+		return fmt.Errorf("Globals.Function: %w", err)
+	}
+	ownProps, err := generic(&res.Properties)
+	if err != nil {
+		return err
+	}
+	fn.Properties, _ = mergeGlobals(globalProps, ownProps).(map[string]any)
 	t.Functions = append(t.Functions, fn)
 	return nil
 }
@@ -484,6 +602,9 @@ func (t *Template) checkRoutes() error {
 }
 
 func (t *Template) addTable(id string, res *rawResource) error {
+	if res.Condition != nil {
+		return errors.New("Condition is not supported: the local runtime would create the table whatever the condition says")
+	}
 	var raw rawTable
 	if res.Properties.Kind != 0 {
 		if err := res.Properties.Decode(&raw); err != nil {

@@ -271,12 +271,14 @@ func TestAPI(t *testing.T) {
 func TestPolicies(t *testing.T) {
 	tpl := loadReal(t, nil)
 	tables := []string{"UsersTable.Arn", "BlacklistTable.Arn"}
+	// Exactly what each function's journeys use: functions/*/adapter_test.go checks the
+	// template against the calls both ways; this pins the outcome.
 	want := map[string][]string{
-		// TransactWriteItems is authorized per item: Put/Update/Delete/ConditionCheckItem.
-		"UsersFunction":   {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"},
+		// TransactWriteItems is authorized per item: its Puts, Updates and Deletes.
+		"UsersFunction":   {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
 		"CreateFunction":  {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
-		"RefreshFunction": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
-		"VerifyFunction":  {"dynamodb:GetItem", "dynamodb:BatchGetItem"},
+		"RefreshFunction": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+		"VerifyFunction":  {"dynamodb:BatchGetItem"},
 	}
 	for id, wantActions := range want {
 		t.Run(id, func(t *testing.T) {
@@ -364,7 +366,23 @@ func TestMalformed(t *testing.T) {
 		{"pseudo parameter", fn("      Environment: {Variables: {A: !Ref AWS::Region}}\n"), "pseudo parameters have no local value"},
 		{"getatt in environment", fn("      Environment: {Variables: {A: !GetAtt HttpApi.ApiEndpoint}}\n"), "!GetAtt has no local value here"},
 		{"sub getatt in environment", fn("      Environment: {Variables: {A: !Sub '${HttpApi.ApiEndpoint}'}}\n"), "has no local value here"},
-		{"unsupported intrinsic", fn("      Environment: {Variables: {A: !If [c, a, b]}}\n"), "Fn::If is not supported"},
+		{"unsupported intrinsic", fn("      Environment: {Variables: {A: !Join ['', [a, b]]}}\n"), "Fn::Join is not supported"},
+		{"if without condition", fn("      Environment: {Variables: {A: !If [c, a, b]}}\n"), "!If: no condition c in Conditions"},
+		{"if malformed", fn("      Environment: {Variables: {A: !If [c, a]}}\n"), "!If wants [condition, value if true, value if false]"},
+		{"novalue in sub", fn("      Environment: {Variables: {A: !Sub '${AWS::NoValue}'}}\n"), "AWS::NoValue: pseudo parameters have no local value"},
+		{"novalue in a policy", fn("      Policies: [{Statement: [{Effect: Allow, Action: x, Resource: !Ref AWS::NoValue}]}]\n"), "supported only for an environment variable"},
+		{"condition cycle", "Conditions:\n  A: !Condition B\n  B: !Not [!Condition A]\n" + withAPI(""), "refers to itself"},
+		{"condition not a function", "Conditions:\n  A: yes\n" + withAPI(""), "condition A: line 2: want Fn::Equals"},
+		{"condition ref to nothing", "Conditions:\n  A: !Equals [!Ref Nope, x]\n" + withAPI(""), "condition A: !Ref Nope"},
+		{"equals arity", "Conditions:\n  A: !Equals [x]\n" + withAPI(""), "Fn::Equals wants two values"},
+		{"condition named like a parameter", "Conditions:\n  Lifetime: !Equals [a, a]\n" + withAPI(""), "condition Lifetime: a parameter has the same name"},
+		{"resource condition unknown", withAPI("  Topic:\n    Type: AWS::SNS::Topic\n    Condition: Nope\n"), "resource Topic: Condition Nope: no such condition"},
+		{"function condition", "Conditions:\n  On: !Equals [a, a]\n" + fn("") + "    Condition: On\n", "function Fn: Condition is not supported"},
+		{"table condition", "Conditions:\n  On: !Equals [a, a]\n" + table("") + "    Condition: On\n", "table T: Condition is not supported"},
+		{"api condition", "Conditions:\n  On: !Equals [a, a]\n" + withAPI("    Condition: On\n"), "api HttpApi: Condition is not supported"},
+		{"duplicate nested property", withAPI("  Alarm:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      Dimensions: [{Name: a, Name: b}]\n"), "Name is defined twice"},
+		{"properties not a mapping", withAPI("  Alarm:\n    Type: AWS::CloudWatch::Alarm\n    Properties: [a]\n"), "Properties: want a mapping"},
+		{"parameter not allowed", "Parameters:\n  Mode:\n    Type: String\n    Default: On\n    AllowedValues: [Active, PassThrough]\nResources:\n  HttpApi:\n    Type: AWS::Serverless::HttpApi\n", `parameter Mode: value "On" is not one of AllowedValues`},
 		{"variables not a mapping", fn("      Environment: {Variables: [a]}\n"), "Environment.Variables: line"},
 		{"memory not a number", fn("      MemorySize: lots\n"), `MemorySize: "lots" is not a positive integer`},
 		{"timeout intrinsic", fn("      Timeout: !Ref Lifetime\n"), "intrinsic function is not supported here"},
@@ -516,4 +534,134 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("multi-line error %q", err)
 		}
 	})
+}
+
+// Conditions evaluate with the parameter values in force; !If picks its branch by them and
+// !Ref AWS::NoValue drops an environment variable, a Globals' one included.
+func TestConditions(t *testing.T) {
+	src := `Parameters:
+  Topic: {Type: String, Default: ""}
+  Mode: {Type: String, Default: a, AllowedValues: [a, b]}
+Conditions:
+  HasTopic: !Not [!Equals [!Ref Topic, ""]]
+  IsB: {"Fn::Equals": [{Ref: Mode}, b]}
+  Both: !And [!Condition HasTopic, {Condition: IsB}]
+  Either: !Or [!Condition HasTopic, !Condition IsB]
+Globals:
+  Function:
+    Environment:
+      Variables: {G: global, DROP: global}
+Resources:
+  HttpApi:
+    Type: AWS::Serverless::HttpApi
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Environment:
+        Variables:
+          TOPIC: !If [HasTopic, !Ref Topic, none]
+          DROP: !Ref AWS::NoValue
+          OPT: !If [IsB, b-only, !Ref AWS::NoValue]
+  Alerts:
+    Type: AWS::SNS::Topic
+    Condition: Either
+`
+	tests := []struct {
+		name       string
+		overrides  map[string]string
+		conditions map[string]bool
+		env        map[string]string
+	}{
+		{"defaults", nil,
+			map[string]bool{"HasTopic": false, "IsB": false, "Both": false, "Either": false},
+			map[string]string{"G": "global", "TOPIC": "none"}},
+		{"topic", map[string]string{"Topic": "arn:t"},
+			map[string]bool{"HasTopic": true, "IsB": false, "Both": false, "Either": true},
+			map[string]string{"G": "global", "TOPIC": "arn:t"}},
+		{"both", map[string]string{"Topic": "arn:t", "Mode": "b"},
+			map[string]bool{"HasTopic": true, "IsB": true, "Both": true, "Either": true},
+			map[string]string{"G": "global", "TOPIC": "arn:t", "OPT": "b-only"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tpl, err := parse("template.yaml", []byte(src), tt.overrides)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(tpl.Conditions, tt.conditions) {
+				t.Errorf("conditions %v, want %v", tpl.Conditions, tt.conditions)
+			}
+			if got := tpl.Functions[0].Environment; !reflect.DeepEqual(got, tt.env) {
+				t.Errorf("environment %v, want %v", got, tt.env)
+			}
+			if r, ok := tpl.Resource("Alerts"); !ok || r.Condition != "Either" || r.Type != "AWS::SNS::Topic" {
+				t.Errorf("resource Alerts = %+v, %v; want an AWS::SNS::Topic with Condition Either", r, ok)
+			}
+		})
+	}
+}
+
+// Values CloudFormation would refuse are refused locally too, defaults and overrides alike.
+func TestParameterConstraints(t *testing.T) {
+	src := func(def string) string {
+		return "Parameters:\n  N: {Type: Number, Default: " + def + ", MinValue: 0, MaxValue: 10}\n" +
+			"  S: {Type: String, Default: a, AllowedValues: [a, b]}\nResources:\n  HttpApi:\n    Type: AWS::Serverless::HttpApi\n"
+	}
+	tests := []struct {
+		def       string
+		overrides map[string]string
+		want      string // "" means no error
+	}{
+		{"5", nil, ""},
+		{"0", map[string]string{"N": "10", "S": "b"}, ""},
+		{"5", map[string]string{"N": "2.5"}, ""},
+		{"11", nil, "parameter N: value 11 is outside MaxValue 10"},
+		{"5", map[string]string{"N": "-1"}, "parameter N: value -1 is outside MinValue 0"},
+		{"5", map[string]string{"N": "many"}, `parameter N: value "many" is not a Number`},
+		{"5", map[string]string{"S": "c"}, `parameter S: value "c" is not one of AllowedValues [a b]`},
+	}
+	for _, tt := range tests {
+		tpl, err := parse("template.yaml", []byte(src(tt.def)), tt.overrides)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("default %s, overrides %v: %v", tt.def, tt.overrides, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("default %s, overrides %v: got %v, want an error containing %q", tt.def, tt.overrides, err, tt.want)
+		case tt.want == "":
+			want := map[string]ParameterSpec{
+				"N": {Type: "Number", MinValue: "0", MaxValue: "10"},
+				"S": {Type: "String", AllowedValues: []string{"a", "b"}},
+			}
+			if !reflect.DeepEqual(tpl.ParameterSpecs, want) {
+				t.Errorf("ParameterSpecs %+v, want %+v", tpl.ParameterSpecs, want)
+			}
+		}
+	}
+}
+
+// Function.Properties merges Globals as SAM does: mappings key by key, lists concatenated,
+// anything else (an intrinsic too) replaced by the function's own.
+func TestFunctionProperties(t *testing.T) {
+	src := "Globals:\n  Function:\n    Tracing: !Ref Lifetime\n    Timeout: 10\n    Tags: {a: g, b: g}\n    Layers: [g1]\n    Description: global\n" +
+		fn("      Tracing: Active\n      Tags: {b: o, c: o}\n      Layers: [o1]\n      Description: !Sub '${Lifetime}'\n      Handler: ~\n")
+	tpl, err := parse("template.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"CodeUri":     ".",
+		"Tracing":     "Active",
+		"Timeout":     "10",
+		"Tags":        map[string]any{"a": "g", "b": "o", "c": "o"},
+		"Layers":      []any{"g1", "o1"},
+		"Description": sub("${Lifetime}"),
+		"Handler":     nil,
+	}
+	if got := tpl.Functions[0].Properties; !reflect.DeepEqual(got, want) {
+		t.Errorf("Properties:\n got %#v\nwant %#v", got, want)
+	}
+	if r, ok := tpl.Resource("Fn"); !ok || r.Properties["Tracing"] != "Active" || r.Properties["Timeout"] != nil {
+		t.Errorf("Resource(Fn) = %+v: want the function's own properties, without Globals", r)
+	}
 }

@@ -49,11 +49,12 @@ func New(tb testing.TB) *Env {
 	return &Env{Store: store.New(counter, users, black), DB: counter, Client: client, Users: users, Black: black}
 }
 
-// Counter is a store.DB that counts calls by operation name.
+// Counter is a store.DB that counts calls by operation name, and the IAM actions they need.
 type Counter struct {
 	store.DB
-	mu    sync.Mutex
-	calls map[string]int
+	mu      sync.Mutex
+	calls   map[string]int
+	actions map[string]int
 }
 
 func newCounter(db store.DB) *Counter {
@@ -69,6 +70,38 @@ func (c *Counter) count(op string) {
 		c.calls = map[string]int{}
 	}
 	c.calls[op]++
+	if op != "TransactWriteItems" { // its items are recorded by TransactWriteItems below
+		c.action("dynamodb:" + op)
+	}
+}
+
+// action records an IAM action; the caller holds mu.
+func (c *Counter) action(a string) {
+	if c.actions == nil {
+		c.actions = map[string]int{}
+	}
+	c.actions[a]++
+}
+
+// TransactWriteItems records the IAM actions of the transaction's items: IAM has no
+// TransactWriteItems action and authorizes each item as its own PutItem, UpdateItem,
+// DeleteItem or ConditionCheckItem.
+func (c *Counter) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.mu.Lock()
+	for _, item := range in.TransactItems {
+		switch {
+		case item.Put != nil:
+			c.action("dynamodb:PutItem")
+		case item.Update != nil:
+			c.action("dynamodb:UpdateItem")
+		case item.Delete != nil:
+			c.action("dynamodb:DeleteItem")
+		case item.ConditionCheck != nil:
+			c.action("dynamodb:ConditionCheckItem")
+		}
+	}
+	c.mu.Unlock()
+	return c.DB.TransactWriteItems(ctx, in, o...)
 }
 
 // Reset forgets the calls counted so far.
@@ -76,6 +109,7 @@ func (c *Counter) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = nil
+	c.actions = nil
 }
 
 // Calls returns the calls counted since the last Reset, by operation.
@@ -84,6 +118,18 @@ func (c *Counter) Calls() map[string]int {
 	defer c.mu.Unlock()
 	out := make(map[string]int, len(c.calls))
 	for k, v := range c.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// Actions returns the IAM actions ("dynamodb:PutItem", ...) the calls since the last Reset
+// needed, with how often each was needed.
+func (c *Counter) Actions() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.actions))
+	for k, v := range c.actions {
 		out[k] = v
 	}
 	return out
