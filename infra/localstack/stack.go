@@ -113,12 +113,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 	s.endpoint = s.opts.DynamoDBEndpoint
 	if s.endpoint == "" {
-		dbOpts := dynamolocal.Options{}
-		where := "in memory (FRESH)"
-		if !s.opts.Fresh {
-			dbOpts.DBPath = filepath.Join(s.opts.DataDir, "dynamodb-data")
-			where = "data in " + dbOpts.DBPath
-		}
+		dbOpts, where := s.dynamoDBOptions(0)
 		if s.db, err = dynamolocal.Start(ctx, dbOpts); err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -60,6 +61,9 @@ func NewClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = maxAttempts
 				o.MaxBackoff = 500 * time.Millisecond
+				// No retry quota: after an outage drained it, passing errors would go
+				// unretried for a while; MaxAttempts already bounds the work.
+				o.RateLimiter = ratelimit.None
 			})
 		}),
 	}
