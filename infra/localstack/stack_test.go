@@ -51,7 +51,11 @@ func startStack(t *testing.T, opts Options) *Stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute) // a first run builds everything
 	defer cancel()
-	opts.Log = testLog{t}
+	if opts.Log == nil {
+		opts.Log = testLog{t}
+	} else {
+		opts.Log = io.MultiWriter(testLog{t}, opts.Log)
+	}
 	start := time.Now()
 	s, err := Start(ctx, opts)
 	if err != nil {
@@ -158,10 +162,30 @@ func expiry(t *testing.T, token string) time.Time {
 
 // TestIonicJourney replays what an Ionic app does against the API, through the gateway
 // over real HTTP, with lifetimes short enough to watch tokens expire.
+// captured keeps everything the stack printed, to search it for secrets.
+type captured struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (c *captured) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.Write(b)
+}
+
+func (c *captured) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
+}
+
 func TestIonicJourney(t *testing.T) {
 	var seen requests
+	var logs captured
 	dataDir := t.TempDir()
 	s := startStack(t, Options{
+		Log:     &logs,
 		Fresh:   true,
 		DataDir: dataDir,
 		Env: map[string]string{
@@ -276,6 +300,28 @@ func TestIonicJourney(t *testing.T) {
 	})
 
 	logReports(t, &seen)
+
+	t.Run("the logs carry no token, password, hash or key", func(t *testing.T) {
+		key, err := os.ReadFile(filepath.Join(dataDir, keyFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := logs.String()
+		if !strings.Contains(out, `"msg":"request"`) {
+			t.Fatalf("no request log lines captured:\n%s", out)
+		}
+		secrets := map[string]string{
+			"access token": access, "refresh token": refresh, "rotated access token": access2,
+			"rotated refresh token": refresh2, "another access token": access3,
+			"old password": oldPassword, "new password": newPassword,
+			"password hash": "$argon2id$", "signing key": strings.TrimSpace(string(key)),
+		}
+		for what, secret := range secrets {
+			if strings.Contains(out, secret) {
+				t.Errorf("the logs carry the %s", what)
+			}
+		}
+	})
 
 	t.Run("Stop leaves no process behind", func(t *testing.T) {
 		pids := s.Pids()
