@@ -1,19 +1,15 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jwtauth/jwtauth/infra/gateway"
-	"github.com/jwtauth/jwtauth/infra/internal/proc"
+	"github.com/jwtauth/jwtauth/infra/localstack"
 	"github.com/jwtauth/jwtauth/infra/samtemplate"
 )
 
@@ -124,11 +120,11 @@ func binarySizes(ctx context.Context, root string, fns []samtemplate.Function) (
 	for _, arch := range []string{"arm64", "amd64"} {
 		sizes[arch] = map[string]int64{}
 		for _, fn := range fns {
-			out := filepath.Join(dir, arch, fn.LogicalID)
-			if err := makeTarget(ctx, root, "build-"+fn.LogicalID, "GOARCH="+arch, "ARTIFACTS_DIR="+out); err != nil {
+			bootstrap, err := localstack.BuildFunction(ctx, root, fn.LogicalID, arch, filepath.Join(dir, arch, fn.LogicalID))
+			if err != nil {
 				return nil, err
 			}
-			st, err := os.Stat(filepath.Join(out, "bootstrap"))
+			st, err := os.Stat(bootstrap)
 			if err != nil {
 				return nil, err
 			}
@@ -138,19 +134,3 @@ func binarySizes(ctx context.Context, root string, fns []samtemplate.Function) (
 	return sizes, nil
 }
 
-// makeTarget runs make in root; its output is shown only when it fails.
-func makeTarget(ctx context.Context, root string, args ...string) error {
-	cmd := exec.CommandContext(ctx, "make", append([]string{"--no-print-directory", "-C", root}, args...)...)
-	cmd.SysProcAttr = proc.SysProcAttr()
-	cmd.Cancel = func() error { return proc.KillGroup(cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("bench: make %s: %v\n%s", strings.Join(args, " "), err, strings.TrimSpace(out.String()))
-	}
-	return nil
-}

@@ -34,13 +34,13 @@ func build(ctx context.Context, root string, fns []samtemplate.Function) (map[st
 	wg.Go(func() { rieBin, errs[len(fns)] = rie.Binary(ctx, root) })
 	for i, fn := range fns {
 		wg.Go(func() {
-			dir := filepath.Join(root, ".local", "build", fn.LogicalID)
-			if err := makeTarget(ctx, root, "build-"+fn.LogicalID, "GOARCH="+hostArch(), "ARTIFACTS_DIR="+dir); err != nil {
-				errs[i] = fmt.Errorf("build %s: %w", fn.LogicalID, err)
+			bootstrap, err := BuildFunction(ctx, root, fn.LogicalID, hostArch(), filepath.Join(root, ".local", "build", fn.LogicalID))
+			if err != nil {
+				errs[i] = err
 				return
 			}
 			mu.Lock()
-			bootstraps[fn.LogicalID] = filepath.Join(dir, "bootstrap")
+			bootstraps[fn.LogicalID] = bootstrap
 			mu.Unlock()
 		})
 	}
@@ -49,6 +49,15 @@ func build(ctx context.Context, root string, fns []samtemplate.Function) (map[st
 		return nil, "", err
 	}
 	return bootstraps, rieBin, nil
+}
+
+// BuildFunction builds one function for goarch through the Makefile target SAM uses (the
+// one build recipe) into dir, and returns the bootstrap's path.
+func BuildFunction(ctx context.Context, root, logicalID, goarch, dir string) (string, error) {
+	if err := makeTarget(ctx, root, "build-"+logicalID, "GOARCH="+goarch, "ARTIFACTS_DIR="+dir); err != nil {
+		return "", fmt.Errorf("build %s: %w", logicalID, err)
+	}
+	return filepath.Join(dir, "bootstrap"), nil
 }
 
 // makeTarget runs make in root; its output is shown only when it fails.
