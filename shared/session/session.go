@@ -91,12 +91,13 @@ func (s *Service) parseRefresh(ctx context.Context, raw string) (*token.Claims, 
 	return claims, userID, nil
 }
 
-var errRevoked = func() error { return api.TokenInvalid(token.ErrRevoked.Error()) }
+func errRevoked() error { return api.TokenInvalid(token.ErrRevoked.Error()) }
 
 // Refresh rotates a refresh token. The user read and the rotation write go out together
-// (two round trips, one latency); exactly one rotation of a token wins, and a token
-// presented again gets the same successor while that successor is unused or the chain
-// moved on less than the reuse interval ago. Anything else is reuse: the session dies.
+// (two round trips, one latency); exactly one rotation of a token wins. A token presented
+// again gets its session's current token while its own successor is unused (a lost
+// response, however late) or, once the chain moved on, while it left the chain less than
+// the reuse interval ago (parallel requests). Anything else is reuse: the session dies.
 func (s *Service) Refresh(ctx context.Context, raw string) (token.Pair, error) {
 	claims, userID, err := s.parseRefresh(ctx, raw)
 	if err != nil {
@@ -120,7 +121,8 @@ func (s *Service) Refresh(ctx context.Context, raw string) (token.Pair, error) {
 		Origin:    claims.ID == claims.Session(),
 		To:        store.Minted{JTI: next.ID, IssuedAt: next.IssuedAt.Unix(), ExpiresAt: next.ExpiresAt.Unix()},
 		Now:       now,
-		KeepUntil: next.ExpiresAt.Time,
+		// The presented token may outlive its successor if the lifetimes were shortened.
+		KeepUntil: latest(next.ExpiresAt.Time, claims.ExpiresAt.Time),
 	})
 	ur := <-userCh
 	switch {
@@ -136,7 +138,8 @@ func (s *Service) Refresh(ctx context.Context, raw string) (token.Pair, error) {
 		return s.tokens.PairFor(next)
 	case found == nil || found.Revoked:
 		return token.Pair{}, errRevoked()
-	case found.PreviousJTI == claims.ID || now.Sub(found.RotatedAt) < s.reuseInterval:
+	case found.PreviousJTI == claims.ID,
+		!found.PreviousRotatedAt.IsZero() && now.Sub(found.PreviousRotatedAt) < s.reuseInterval:
 		current := token.InChain(*claims, found.Current.JTI, time.Unix(found.Current.IssuedAt, 0), time.Unix(found.Current.ExpiresAt, 0))
 		return s.tokens.PairFor(current)
 	}
@@ -144,6 +147,13 @@ func (s *Service) Refresh(ctx context.Context, raw string) (token.Pair, error) {
 		return token.Pair{}, err
 	}
 	return token.Pair{}, errRevoked()
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // VerifyRefresh answers /jwt/verify/ for a refresh token: only a session's current token
@@ -164,7 +174,7 @@ func (s *Service) VerifyRefresh(ctx context.Context, claims *token.Claims) error
 		return errRevoked()
 	case sess == nil && claims.ID == claims.Session():
 		return nil
-	case sess == nil || sess.Revoked || sess.CurrentJTI != claims.ID:
+	case sess == nil || sess.Revoked || sess.Current.JTI != claims.ID:
 		return errRevoked()
 	}
 	return nil

@@ -277,3 +277,26 @@ func TestStragglerInsideTheWindowJoinsTheChain(t *testing.T) {
 		t.Errorf("the session was not revoked by the reuse: got %d", got)
 	}
 }
+
+// The window runs from when the presented token left the chain, not from the newest
+// rotation: a token stolen long ago is reuse even right after the owner refreshed.
+func TestOldTokenRightAfterALaterRotationIsReuse(t *testing.T) {
+	f := newFixture(t)
+	r0 := f.login(t).Refresh
+	r1, err := f.svc.Refresh(f.ctx, r0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Hour)
+	r2, err := f.svc.Refresh(f.ctx, r1.Refresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(2 * time.Second)
+	if got := f.refresh(r0); got != 401 {
+		t.Fatalf("a token rotated out an hour ago: got %d, want 401", got)
+	}
+	if got := f.refresh(r2.Refresh); got != 401 {
+		t.Errorf("the session survived the reuse: got %d", got)
+	}
+}

@@ -16,13 +16,12 @@ import (
 // Session is a refresh-token family. Its item is written at the first rotation or
 // revocation; a session without an item is still at its first token (jti = session id).
 type Session struct {
-	ID          string
-	UserID      string
 	Revoked     bool
-	CurrentJTI  string
-	Current     Minted // the current token's times, to re-sign it byte for byte
+	Current     Minted // the current token, to re-sign it byte for byte
 	PreviousJTI string // the token the current one replaced
-	RotatedAt   time.Time
+	// PreviousRotatedAt is when the token before PreviousJTI was rotated out: every token
+	// older than PreviousJTI left the chain then or earlier. Zero at the first rotation.
+	PreviousRotatedAt time.Time
 }
 
 // Minted is what it takes to sign a rotated refresh token again: the rest of its claims
@@ -41,8 +40,10 @@ type sessionRecord struct {
 	CurrentIat  int64  `dynamodbav:"current_iat,omitempty"`
 	CurrentExp  int64  `dynamodbav:"current_exp,omitempty"`
 	PreviousJTI string `dynamodbav:"previous_jti,omitempty"`
-	RotatedAt   int64  `dynamodbav:"rotated_at,omitempty"` // unix milliseconds
-	ExpiresAt   int64  `dynamodbav:"expires_at"`
+	// When PreviousJTI, and before it its predecessor, were rotated out (unix milliseconds).
+	RotatedAt         int64 `dynamodbav:"rotated_at,omitempty"`
+	PreviousRotatedAt int64 `dynamodbav:"previous_rotated_at,omitempty"`
+	ExpiresAt         int64 `dynamodbav:"expires_at"`
 }
 
 func sessionKey(id string) map[string]types.AttributeValue {
@@ -51,7 +52,7 @@ func sessionKey(id string) map[string]types.AttributeValue {
 
 // decodeSession returns nil for a missing item, and ignores an item whose TTL has passed
 // but which DynamoDB has not deleted yet.
-func decodeSession(id string, item map[string]types.AttributeValue, now time.Time) (*Session, error) {
+func decodeSession(item map[string]types.AttributeValue, now time.Time) (*Session, error) {
 	if item == nil {
 		return nil, nil
 	}
@@ -62,11 +63,15 @@ func decodeSession(id string, item map[string]types.AttributeValue, now time.Tim
 	if r.ExpiresAt != 0 && r.ExpiresAt < now.Unix() {
 		return nil, nil
 	}
-	return &Session{
-		ID: id, UserID: r.UserID, Revoked: r.Revoked, CurrentJTI: r.CurrentJTI,
+	s := &Session{
+		Revoked:     r.Revoked,
 		Current:     Minted{JTI: r.CurrentJTI, IssuedAt: r.CurrentIat, ExpiresAt: r.CurrentExp},
-		PreviousJTI: r.PreviousJTI, RotatedAt: time.UnixMilli(r.RotatedAt),
-	}, nil
+		PreviousJTI: r.PreviousJTI,
+	}
+	if r.PreviousRotatedAt != 0 {
+		s.PreviousRotatedAt = time.UnixMilli(r.PreviousRotatedAt)
+	}
+	return s, nil
 }
 
 // Rotation moves a session from the presented token to its successor.
@@ -78,7 +83,7 @@ type Rotation struct {
 	Origin bool
 	To     Minted
 	Now    time.Time
-	// KeepUntil is the item's TTL: as long as the successor lives.
+	// KeepUntil is the item's TTL: as long as any token of the session may live.
 	KeepUntil time.Time
 }
 
@@ -98,6 +103,8 @@ func (s *Store) Rotate(ctx context.Context, r Rotation) (rotated bool, found *Se
 		Set(expression.Name("current_iat"), expression.Value(r.To.IssuedAt)).
 		Set(expression.Name("current_exp"), expression.Value(r.To.ExpiresAt)).
 		Set(expression.Name("previous_jti"), expression.Value(r.From)).
+		// Operands read the item as it was, so this keeps the rotation being superseded.
+		Set(expression.Name("previous_rotated_at"), expression.IfNotExists(expression.Name("rotated_at"), expression.Value(0))).
 		Set(expression.Name("rotated_at"), expression.Value(r.Now.UnixMilli())).
 		Set(expression.Name(TTLAttribute), expression.Value(r.KeepUntil.Unix()))
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(upd).Build()
@@ -120,11 +127,11 @@ func (s *Store) Rotate(ctx context.Context, r Rotation) (rotated bool, found *Se
 	if !errors.As(err, &ccf) {
 		return false, nil, unavailable("rotate", err)
 	}
-	found, err = decodeSession(r.SessionID, ccf.Item, r.Now)
+	found, err = decodeSession(ccf.Item, r.Now)
 	if err != nil {
 		return false, nil, err
 	}
-	if found != nil && !found.Revoked && found.CurrentJTI == r.To.JTI {
+	if found != nil && !found.Revoked && found.Current.JTI == r.To.JTI {
 		// An SDK retry of our own write, whose first response was lost: it did happen.
 		return true, nil, nil
 	}
@@ -171,7 +178,7 @@ func (s *Store) UserAndSession(ctx context.Context, userID, sessionID string, no
 	if err != nil {
 		return User{}, nil, err
 	}
-	sess, err := decodeSession(sessionID, sessionItem, now)
+	sess, err := decodeSession(sessionItem, now)
 	return u, sess, err
 }
 

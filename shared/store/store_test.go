@@ -85,13 +85,22 @@ func TestRotateOnce(t *testing.T) {
 	if err != nil || ok {
 		t.Fatalf("second rotation of the same token: got rotated=%v err=%v, want refused", ok, err)
 	}
-	if found == nil || found.CurrentJTI != "j2" || found.PreviousJTI != "s1" || found.Current.IssuedAt != 10 || !found.RotatedAt.Equal(now) {
+	if found == nil || found.Current.JTI != "j2" || found.PreviousJTI != "s1" || found.Current.IssuedAt != 10 || !found.PreviousRotatedAt.IsZero() {
 		t.Fatalf("got found %+v, want the session at j2", found)
+	}
+	later := store.Rotation{SessionID: "s1", UserID: "u1", From: "j2", To: store.Minted{JTI: "j3"}, Now: now.Add(time.Minute), KeepUntil: now.Add(time.Hour)}
+	if ok, _, err := env.Store.Rotate(ctx, later); !ok || err != nil {
+		t.Fatalf("second rotation: %v %v", ok, err)
+	}
+	again := later
+	again.To.JTI = "j4"
+	if _, found, _ := env.Store.Rotate(ctx, again); found == nil || !found.PreviousRotatedAt.Equal(now) || found.PreviousJTI != "j2" {
+		t.Fatalf("got %+v, want j2 as previous, whose predecessor left the chain at %v", found, now)
 	}
 	if err := env.Store.RevokeSession(ctx, "s1", "u1", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	next := store.Rotation{SessionID: "s1", UserID: "u1", From: "j2", To: store.Minted{JTI: "j4"}, Now: now, KeepUntil: now.Add(time.Hour)}
+	next := store.Rotation{SessionID: "s1", UserID: "u1", From: "j3", To: store.Minted{JTI: "j5"}, Now: now, KeepUntil: now.Add(time.Hour)}
 	if ok, found, err := env.Store.Rotate(ctx, next); ok || err != nil || found == nil || !found.Revoked {
 		t.Fatalf("rotation of a revoked session: got %v %+v %v", ok, found, err)
 	}
