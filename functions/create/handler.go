@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jwtauth/jwtauth/shared/api"
 	"github.com/jwtauth/jwtauth/shared/password"
@@ -87,6 +88,11 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	email = api.CanonicalEmail(email)
+	if utf8.RuneCountInString(email) > api.MaxEmailLength {
+		// no account can have it, and its key would not fit DynamoDB's limit
+		h.hasher.VerifyDummy(pw)
+		return api.ErrBadCredentials()
+	}
 	now := h.tokens.Now()
 	state, err := h.store.LoginState(ctx, email, now)
 	if err != nil {

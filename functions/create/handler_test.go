@@ -134,6 +134,7 @@ func TestLogin(t *testing.T) {
 		{"#26 ok", credentials("alice@example.com", goodPassword), nil, 200, ""},
 		{"#27 wrong password", credentials("alice@example.com", "wrong-password"), nil, 401, badCredentials},
 		{"#28 unknown email", credentials("nobody@example.com", goodPassword), nil, 401, badCredentials},
+		{"an e-mail too long for any account (and a DynamoDB key)", credentials(strings.Repeat("a", 3000)+"@example.com", goodPassword), nil, 401, badCredentials},
 		{"#29 email in another case (fixed: case-folded)", credentials("ALICE@example.com", goodPassword), nil, 200, ""},
 		{"#30 upper-case domain (fixed: case-folded)", credentials("alice@EXAMPLE.COM", goodPassword), nil, 200, ""},
 		{"#31 missing fields", `{}`, nil, 400, `{"email":["This field is required."],"password":["This field is required."]}`},

@@ -17,7 +17,7 @@ type userStore interface {
 	session.Store
 	CreateUser(ctx context.Context, u store.User) error
 	UpdateProfile(ctx context.Context, id string, p store.Profile) (store.User, error)
-	SetPassword(ctx context.Context, id, hash, keep string, keepGeneration int64) error
+	SetPassword(ctx context.Context, id, hash, keep string, keepGeneration, seenGeneration int64) error
 	RevokeAll(ctx context.Context, id string) error
 	DeleteUser(ctx context.Context, u store.User) error
 	ChangeEmail(ctx context.Context, u store.User, newEmail string) error
@@ -70,7 +70,7 @@ func (h *handler) authenticated(f authedFunc) api.HandlerFunc {
 // Field limits of the Django user model the reference uses.
 var (
 	nameRule     = api.FieldRule{MaxLength: 150}
-	emailRule    = api.FieldRule{MaxLength: 254, Email: true}
+	emailRule    = api.FieldRule{MaxLength: api.MaxEmailLength, Email: true}
 	passwordRule = api.FieldRule{MaxLength: password.MaxLength}
 )
 
@@ -195,10 +195,20 @@ func (h *handler) deleteMe(w http.ResponseWriter, r *http.Request, p session.Pri
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	if err := h.store.DeleteUser(r.Context(), p.User); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+	err = h.store.DeleteUser(r.Context(), p.User)
+	if errors.Is(err, store.ErrConflict) { // its e-mail changed meanwhile: delete what is there now
+		var u store.User
+		if u, err = h.store.User(r.Context(), p.User.ID); err == nil {
+			err = h.store.DeleteUser(r.Context(), u)
+		}
 	}
-	return api.NoContent(w)
+	switch {
+	case err == nil, errors.Is(err, store.ErrNotFound):
+		return api.NoContent(w)
+	case errors.Is(err, store.ErrConflict):
+		return errAccountChanged()
+	}
+	return err
 }
 
 func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, p session.Principal) error {
@@ -214,9 +224,13 @@ func (h *handler) setPassword(w http.ResponseWriter, r *http.Request, p session.
 	if err != nil {
 		return err
 	}
-	// The caller's session survives; every other session of the user ends.
-	if err := h.store.SetPassword(r.Context(), u.ID, hash, p.Claims.SessionID, p.Claims.Generation); err != nil {
-		return notFoundAsUser(err)
+	// The caller's session survives; every other session of the user ends. A revocation
+	// since authentication (logout_all, another password change) revoked the caller too.
+	switch err := h.store.SetPassword(r.Context(), u.ID, hash, p.Claims.SessionID, p.Claims.Generation, u.Generation); {
+	case errors.Is(err, store.ErrConflict):
+		return api.AccessTokenInvalid(token.ErrRevoked.Error())
+	case err != nil:
+		return err
 	}
 	return api.NoContent(w)
 }
@@ -234,7 +248,7 @@ func (h *handler) setEmail(w http.ResponseWriter, r *http.Request, p session.Pri
 	case errors.Is(err, store.ErrEmailTaken):
 		return api.FieldError("new_email", "user with this email already exists.")
 	case errors.Is(err, store.ErrConflict):
-		return api.Detail(http.StatusConflict, "The account changed meanwhile; try again.")
+		return errAccountChanged()
 	case err != nil:
 		return err
 	}
@@ -249,6 +263,11 @@ func (h *handler) logoutAll(w http.ResponseWriter, r *http.Request, p session.Pr
 		return notFoundAsUser(err)
 	}
 	return api.NoContent(w)
+}
+
+// errAccountChanged answers a write that lost a race with another change of the account.
+func errAccountChanged() error {
+	return api.Detail(http.StatusConflict, "The account changed meanwhile; try again.")
 }
 
 // notFoundAsUser answers for a user deleted between authentication and the write.

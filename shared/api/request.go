@@ -165,6 +165,10 @@ func ValidEmail(s string) bool {
 	return emailDomain.MatchString(domain) && !strings.HasSuffix(domain, "-")
 }
 
+// MaxEmailLength is Django's EmailField limit; it also keeps e-mail keys far below
+// DynamoDB's key size limit.
+const MaxEmailLength = 254
+
 // CanonicalEmail is the form used for uniqueness, login and storage.
 func CanonicalEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 

@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -85,7 +87,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, calls := store.WithCallCount(ctx)
 	ctx, info := withRequestInfo(ctx)
 	rec := &statusRecorder{ResponseWriter: w}
-	rt.serve(rec, r.WithContext(ctx))
+	rt.serveRecovering(rec, r.WithContext(ctx))
 
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
@@ -104,6 +106,20 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, slog.String("user_id", id))
 	}
 	rt.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+}
+
+// serveRecovering turns a panic, a bug of ours, into the generic answer and a log line
+// instead of a crashed invocation.
+func (rt *Router) serveRecovering(w *statusRecorder, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			rt.log.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if w.status == 0 {
+				rt.write(w, r, internalError())
+			}
+		}
+	}()
+	rt.serve(w, r)
 }
 
 func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {

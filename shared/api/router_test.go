@@ -59,3 +59,18 @@ func TestRequestDeadlineIsBelowTheFunctionTimeouts(t *testing.T) {
 		}
 	}
 }
+
+func TestPanicBecomesTheGenericAnswer(t *testing.T) {
+	var logs bytes.Buffer
+	rt := NewRouter(NewCORS(""), slog.New(slog.NewJSONHandler(&logs, nil)), Route{Path: "/x", Methods: map[string]HandlerFunc{
+		http.MethodGet: func(http.ResponseWriter, *http.Request) error { panic("a bug") },
+	}})
+	rec := httptest.NewRecorder()
+	rt.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+	if rec.Code != 500 || rec.Body.String() != `{"detail":"A server error occurred."}` {
+		t.Errorf("got %d %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logs.String(), `"panic":"a bug"`) || !strings.Contains(logs.String(), `"status":500`) {
+		t.Errorf("the panic or the request line is missing from the log: %s", logs.String())
+	}
+}

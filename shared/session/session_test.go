@@ -116,7 +116,7 @@ func TestLogoutAll(t *testing.T) {
 func TestSetPasswordKeepsTheCallersSession(t *testing.T) {
 	f := newFixture(t)
 	caller, other := f.login(t), f.login(t)
-	if err := f.env.Store.SetPassword(f.ctx, f.user.ID, "new", caller.AccessClaims.SessionID, caller.AccessClaims.Generation); err != nil {
+	if err := f.env.Store.SetPassword(f.ctx, f.user.ID, "new", caller.AccessClaims.SessionID, caller.AccessClaims.Generation, 0); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.me(other.Access); got != 401 {

@@ -162,13 +162,26 @@ func TestDeleteUserRemovesBothItems(t *testing.T) {
 	if err := env.Store.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
+	if err := env.Store.ChangeEmail(ctx, u, "b@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.DeleteUser(ctx, u); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("delete with a stale e-mail: got %v, want ErrConflict", err)
+	}
+	if _, err := env.Store.User(ctx, "u1"); err != nil {
+		t.Fatalf("a refused delete removed the user: %v", err)
+	}
+	u.Email = "b@example.com"
 	if err := env.Store.DeleteUser(ctx, u); err != nil {
 		t.Fatal(err)
+	}
+	if err := env.Store.DeleteUser(ctx, u); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting twice: got %v, want ErrNotFound", err)
 	}
 	if _, err := env.Store.User(ctx, "u1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("user: got %v, want ErrNotFound", err)
 	}
-	if l, _ := env.Store.LoginState(ctx, "a@example.com", now); l.UserID != "" {
+	if l, _ := env.Store.LoginState(ctx, "b@example.com", now); l.UserID != "" {
 		t.Errorf("e-mail marker left behind: %+v", l)
 	}
 }
@@ -179,8 +192,12 @@ func TestGenerations(t *testing.T) {
 	if err := env.Store.CreateUser(ctx, newUser("u1", "a@example.com")); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Store.SetPassword(ctx, "u1", "new", "keep", 0); err != nil {
+	if err := env.Store.SetPassword(ctx, "u1", "new", "keep", 0, 0); err != nil {
 		t.Fatal(err)
+	}
+	// a caller authenticated before that change may not keep its session over it
+	if err := env.Store.SetPassword(ctx, "u1", "newer", "other", 0, 0); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("set_password against a stale generation: got %v, want ErrConflict", err)
 	}
 	u, _ := env.Store.User(ctx, "u1")
 	if u.PasswordHash != "new" || u.Generation != 1 || !u.Allows("keep", 0) || u.Allows("other", 0) || !u.Allows("other", 1) {

@@ -159,24 +159,27 @@ func (s *Store) UpdateProfile(ctx context.Context, id string, p Profile) (User, 
 	if !set {
 		return s.User(ctx, id)
 	}
-	return s.updateUser(ctx, "update profile", id, upd, expression.AttributeExists(expression.Name(KeyAttribute)))
+	return s.updateUser(ctx, "update profile", id, upd, userExists(), ErrNotFound)
 }
 
 // SetPassword stores a new hash and revokes every session but keep (the caller's), whose
-// tokens minted at keepGeneration or later stay valid.
-func (s *Store) SetPassword(ctx context.Context, id, hash, keep string, keepGeneration int64) error {
+// tokens minted at keepGeneration or later stay valid. seenGeneration is the generation the
+// caller was authenticated against: if a revocation happened since, ErrConflict, so a
+// concurrent logout_all can never be undone by a kept session.
+func (s *Store) SetPassword(ctx context.Context, id, hash, keep string, keepGeneration, seenGeneration int64) error {
 	upd := bumpGeneration().
 		Set(expression.Name("password"), expression.Value(hash)).
 		Set(expression.Name("kept_session"), expression.Value(keep)).
 		Set(expression.Name("kept_generation"), expression.Value(keepGeneration))
-	_, err := s.updateUser(ctx, "set password", id, upd, expression.AttributeExists(expression.Name(KeyAttribute)))
+	cond := userExists().And(expression.Equal(expression.Name("generation"), expression.Value(seenGeneration)))
+	_, err := s.updateUser(ctx, "set password", id, upd, cond, ErrConflict)
 	return err
 }
 
 // RevokeAll ends every session of the user: tokens minted before it fail from now on.
 func (s *Store) RevokeAll(ctx context.Context, id string) error {
 	upd := bumpGeneration().Remove(expression.Name("kept_session")).Remove(expression.Name("kept_generation"))
-	_, err := s.updateUser(ctx, "revoke all", id, upd, expression.AttributeExists(expression.Name(KeyAttribute)))
+	_, err := s.updateUser(ctx, "revoke all", id, upd, userExists(), ErrNotFound)
 	return err
 }
 
@@ -184,15 +187,19 @@ func (s *Store) RevokeAll(ctx context.Context, id string) error {
 // password changed in between (then ErrConflict, and the new one stays).
 func (s *Store) UpgradePassword(ctx context.Context, id, oldHash, newHash string) error {
 	upd := expression.Set(expression.Name("password"), expression.Value(newHash))
-	_, err := s.updateUser(ctx, "upgrade password", id, upd, expression.Equal(expression.Name("password"), expression.Value(oldHash)))
+	_, err := s.updateUser(ctx, "upgrade password", id, upd, expression.Equal(expression.Name("password"), expression.Value(oldHash)), ErrConflict)
 	return err
 }
 
 // SetActive activates or deactivates a user (an administrator's action).
 func (s *Store) SetActive(ctx context.Context, id string, active bool) error {
 	upd := expression.Set(expression.Name("is_active"), expression.Value(active))
-	_, err := s.updateUser(ctx, "set active", id, upd, expression.AttributeExists(expression.Name(KeyAttribute)))
+	_, err := s.updateUser(ctx, "set active", id, upd, userExists(), ErrNotFound)
 	return err
+}
+
+func userExists() expression.ConditionBuilder {
+	return expression.AttributeExists(expression.Name(KeyAttribute))
 }
 
 func bumpGeneration() expression.UpdateBuilder {
@@ -200,7 +207,8 @@ func bumpGeneration() expression.UpdateBuilder {
 	return expression.Set(gen, expression.Plus(expression.IfNotExists(gen, expression.Value(0)), expression.Value(1)))
 }
 
-func (s *Store) updateUser(ctx context.Context, op, id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (User, error) {
+// updateUser applies upd under cond; conditionFailed is what a failed cond means.
+func (s *Store) updateUser(ctx context.Context, op, id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder, conditionFailed error) (User, error) {
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return User{}, unavailable(op, err)
@@ -215,10 +223,8 @@ func (s *Store) updateUser(ctx context.Context, op, id string, upd expression.Up
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	switch {
-	case isConditionFailed(err) && op == "upgrade password":
-		return User{}, ErrConflict
 	case isConditionFailed(err):
-		return User{}, ErrNotFound
+		return User{}, conditionFailed
 	case err != nil:
 		return User{}, unavailable(op, err)
 	}
@@ -226,19 +232,22 @@ func (s *Store) updateUser(ctx context.Context, op, id string, upd expression.Up
 }
 
 // DeleteUser removes the user and its e-mail marker together; its tokens die with it,
-// since every token check reads the user.
+// since every token check reads the user. ErrNotFound when it is already gone,
+// ErrConflict when its e-mail changed since u was read.
 func (s *Store) DeleteUser(ctx context.Context, u User) error {
 	ownsEmail := condition(expression.Equal(expression.Name("user_id"), expression.Value(u.ID)))
-	exists := condition(expression.AttributeExists(expression.Name(KeyAttribute)))
+	exists := condition(userExists())
 	codes, err := s.transact(ctx, "delete user", []types.TransactWriteItem{
 		{Delete: &types.Delete{TableName: &s.users, Key: userKey(u.ID), ConditionExpression: exists.Condition(), ExpressionAttributeNames: exists.Names()}},
 		{Delete: &types.Delete{TableName: &s.users, Key: emailKey(u.Email), ConditionExpression: ownsEmail.Condition(), ExpressionAttributeNames: ownsEmail.Names(), ExpressionAttributeValues: ownsEmail.Values()}},
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if codes != nil {
+	case codes != nil && codes[0] == "ConditionalCheckFailed":
 		return ErrNotFound
+	case codes != nil:
+		return ErrConflict // the e-mail changed since u was read
 	}
 	return nil
 }

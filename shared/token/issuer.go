@@ -192,6 +192,10 @@ func (i *Issuer) Parse(raw string, want Type) (*Claims, error) {
 	if claims.IssuedAt != nil && claims.IssuedAt.Time.After(i.now().Add(issuedAtSkew)) {
 		return nil, ErrInvalid
 	}
+	if claims.TokenType == Refresh && claims.IssuedAt == nil {
+		// a session starts at its first token's iat; simplejwt always sets one
+		return nil, ErrInvalid
+	}
 	if claims.ID == "" {
 		return nil, ErrNoID
 	}

@@ -124,6 +124,7 @@ func TestParseAttacks(t *testing.T) {
 		{"too long", sign(t, jwt.SigningMethodHS256, key, nil, claims(map[string]any{"pad": strings.Repeat("x", MaxLength)})), ErrInvalid},
 		{"unknown kid", sign(t, jwt.SigningMethodHS256, key, map[string]any{"kid": "other"}, claims(nil)), ErrInvalid},
 		{"jku is ignored", sign(t, jwt.SigningMethodHS256, key, map[string]any{"jku": "https://evil.example/jwks", "x5u": "https://evil.example/x5u"}, claims(nil)), nil},
+		{"refresh without iat", sign(t, jwt.SigningMethodHS256, key, nil, claims(map[string]any{"token_type": "refresh"}, "iat")), ErrInvalid},
 		{"user_id of the wrong type", sign(t, jwt.SigningMethodHS256, key, nil, claims(map[string]any{"user_id": 7})), ErrInvalid},
 	}
 	for _, c := range cases {
