@@ -133,4 +133,3 @@ func binarySizes(ctx context.Context, root string, fns []samtemplate.Function) (
 	}
 	return sizes, nil
 }
-
