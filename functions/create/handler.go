@@ -4,36 +4,26 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math"
 	"net/http"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jwtauth/jwtauth/shared/api"
 	"github.com/jwtauth/jwtauth/shared/password"
+	"github.com/jwtauth/jwtauth/shared/session"
 	"github.com/jwtauth/jwtauth/shared/store"
 	"github.com/jwtauth/jwtauth/shared/token"
 )
 
 // loginStore is what login needs from the store.
 type loginStore interface {
+	session.ThrottleStore
 	LoginState(ctx context.Context, email string, now time.Time) (store.Login, error)
 	User(ctx context.Context, id string) (store.User, error)
-	RecordFailure(ctx context.Context, email string, now time.Time, keep time.Duration) (store.Throttle, error)
-	ResetThrottle(ctx context.Context, email string) error
 	UpgradePassword(ctx context.Context, id, oldHash, newHash string) error
 }
 
 var _ loginStore = (*store.Store)(nil)
-
-// Login throttling: after freeAttempts consecutive failures an e-mail waits 2^(n-5)
-// seconds after each further failure, up to maxBackoff; the count is forgotten after
-// throttleMemory without failures.
-const (
-	freeAttempts   = 5
-	maxBackoff     = 15 * time.Minute
-	throttleMemory = 24 * time.Hour
-)
 
 // unknownUserID is read when an e-mail has no account, so both paths make the same calls.
 const unknownUserID = "00000000-0000-0000-0000-000000000000"
@@ -49,30 +39,19 @@ type passwordHasher interface {
 var _ passwordHasher = (*password.Hasher)(nil)
 
 type handler struct {
-	store  loginStore
-	hasher passwordHasher
-	tokens *token.Issuer
-	log    *slog.Logger
+	store    loginStore
+	throttle *session.Throttle
+	hasher   passwordHasher
+	tokens   *token.Issuer
+	log      *slog.Logger
 }
 
 // newHandler routes simplejwt's TokenObtainPairView.
 func newHandler(deps api.Deps, s loginStore, hasher passwordHasher) http.Handler {
-	h := &handler{store: s, hasher: hasher, tokens: deps.Tokens, log: deps.Log}
+	h := &handler{store: s, throttle: session.NewThrottle(s), hasher: hasher, tokens: deps.Tokens, log: deps.Log}
 	return api.NewRouter(deps.CORS, deps.Log,
 		api.Route{Path: "/auth/jwt/create", Methods: map[string]api.HandlerFunc{http.MethodPost: h.login}},
 	)
-}
-
-// backoff returns how long t must still wait at now, or 0.
-func backoff(t store.Throttle, now time.Time) time.Duration {
-	if t.Failures < freeAttempts {
-		return 0
-	}
-	window := maxBackoff
-	if exp := t.Failures - freeAttempts; exp < 20 {
-		window = min(time.Duration(1<<exp)*time.Second, maxBackoff)
-	}
-	return max(t.LastFailure.Add(window).Sub(now), 0)
 }
 
 func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
@@ -98,8 +77,8 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if wait := backoff(state.Throttle, now); wait > 0 {
-		return api.Throttled(int(math.Ceil(wait.Seconds())))
+	if err := h.throttle.Admit(ctx, email, state.Throttle, now); err != nil {
+		return err
 	}
 	userID := state.UserID
 	if userID == "" {
@@ -116,15 +95,13 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok || !u.IsActive {
-		if _, err := h.store.RecordFailure(ctx, email, now, throttleMemory); err != nil {
+		if err := h.throttle.Failed(ctx, email, now); err != nil {
 			return err
 		}
 		return api.ErrBadCredentials()
 	}
-	if state.Throttle.Failures > 0 {
-		if err := h.store.ResetThrottle(ctx, email); err != nil {
-			return err
-		}
+	if err := h.throttle.Succeeded(ctx, email, state.Throttle); err != nil {
+		return err
 	}
 	if upgrade {
 		h.upgradeHash(ctx, u, pw)

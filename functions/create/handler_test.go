@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -348,16 +350,16 @@ func TestLoginRoundTrips(t *testing.T) {
 // countingHasher counts argon2id computations, real or dummy.
 type countingHasher struct {
 	*password.Hasher
-	verifications int
+	verifications atomic.Int64
 }
 
 func (c *countingHasher) Verify(pw, encoded string) (bool, bool, error) {
-	c.verifications++
+	c.verifications.Add(1)
 	return c.Hasher.Verify(pw, encoded)
 }
 
 func (c *countingHasher) VerifyDummy(pw string) bool {
-	c.verifications++
+	c.verifications.Add(1)
 	return c.Hasher.VerifyDummy(pw)
 }
 
@@ -368,11 +370,41 @@ func TestLoginHashWorkIsEqual(t *testing.T) {
 	counter := &countingHasher{Hasher: f.hasher}
 	h := newHandler(f.deps, f.env.Store, counter)
 	for _, email := range []string{"alice@example.com", "nobody@example.com"} {
-		counter.verifications = 0
+		counter.verifications.Store(0)
 		res := apitest.Do(h, http.MethodPost, "/auth/jwt/create/", credentials(email, "wrong-password"))
-		if res.Status != 401 || counter.verifications != 1 {
-			t.Errorf("%s: got %d with %d hash verifications, want 401 with 1", email, res.Status, counter.verifications)
+		if res.Status != 401 || counter.verifications.Load() != 1 {
+			t.Errorf("%s: got %d with %d hash verifications, want 401 with 1", email, res.Status, counter.verifications.Load())
 		}
+	}
+}
+
+// Once an account is throttled, each window lets one guess through, however many arrive
+// at once (Lambda would run them on as many instances).
+func TestLoginThrottleHoldsUnderParallelGuesses(t *testing.T) {
+	f := newFixture(t, nil)
+	f.addUser(t, "alice@example.com", goodPassword, true)
+	counter := &countingHasher{Hasher: f.hasher}
+	h := newHandler(f.deps, f.env.Store, counter)
+	guess := func() apitest.Response {
+		return apitest.Do(h, http.MethodPost, "/auth/jwt/create/", credentials("alice@example.com", "wrong-password"))
+	}
+	for i := 0; i < 5; i++ {
+		guess()
+	}
+	f.clock.Advance(2 * time.Second) // the first window (1 s) is over
+	counter.verifications.Store(0)
+	statuses := make([]int, 20)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() { statuses[i] = guess().Status })
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	if count[401] != 1 || count[429] != 19 || counter.verifications.Load() != 1 {
+		t.Errorf("got %v with %d password checks, want one 401 (one check) and 19 × 429", count, counter.verifications.Load())
 	}
 }
 

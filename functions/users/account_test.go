@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/jwtauth/jwtauth/shared/api/apitest"
 )
@@ -187,4 +188,22 @@ func TestLogoutAll(t *testing.T) {
 	t.Run("unauthenticated", func(t *testing.T) {
 		expect(t, f.do(http.MethodPost, "/auth/users/logout_all/", ""), http.StatusUnauthorized, notProvided)
 	})
+}
+
+// Wrong current passwords count towards the e-mail's throttle, as failed logins do: a
+// stolen access token cannot guess the password at leisure.
+func TestCurrentPasswordGuessesAreThrottled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := f.signUp(t, "guess@example.com")
+	auth := apitest.Bearer(f.login(t, a).Access)
+	for i := 0; i < 5; i++ {
+		expect(t, f.do(http.MethodDelete, "/auth/users/me/", `{"current_password":"wrong"}`, auth...), 400, wrongPassword)
+	}
+	res := f.do(http.MethodPost, "/auth/users/set_email/", `{"current_password":"S3cure-Passw0rd!","new_email":"new@example.com"}`, auth...)
+	if res.Status != 429 || res.Header.Get("Retry-After") != "1" {
+		t.Fatalf("6th guess, right password: got %d %s (Retry-After %q), want 429", res.Status, res.Body, res.Header.Get("Retry-After"))
+	}
+	f.clock.Advance(2 * time.Second)
+	expect(t, f.do(http.MethodPost, "/auth/users/set_email/", `{"current_password":"S3cure-Passw0rd!","new_email":"new@example.com"}`, auth...), 204, "")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/jwtauth/jwtauth/shared/api"
 	"github.com/jwtauth/jwtauth/shared/password"
@@ -15,6 +16,8 @@ import (
 // userStore is what the users endpoints need from the store.
 type userStore interface {
 	session.Store
+	session.ThrottleStore
+	ThrottleState(ctx context.Context, email string, now time.Time) (store.Throttle, error)
 	CreateUser(ctx context.Context, u store.User) error
 	UpdateProfile(ctx context.Context, id string, p store.Profile) (store.User, error)
 	SetPassword(ctx context.Context, id, hash, keep string, keepGeneration, seenGeneration int64) error
@@ -28,6 +31,7 @@ var _ userStore = (*store.Store)(nil)
 type handler struct {
 	store    userStore
 	sessions *session.Service
+	throttle *session.Throttle
 	hasher   *password.Hasher
 	tokens   *token.Issuer
 }
@@ -37,6 +41,7 @@ func newHandler(deps api.Deps, s userStore, hasher *password.Hasher) http.Handle
 	h := &handler{
 		store:    s,
 		sessions: session.New(s, deps.Tokens, deps.Config.ReuseInterval),
+		throttle: session.NewThrottle(s),
 		hasher:   hasher,
 		tokens:   deps.Tokens,
 	}
@@ -159,17 +164,27 @@ func (h *handler) updateMe(partial bool) authedFunc {
 }
 
 // checkCurrentPassword reads current_password and records "Invalid password." as djoser's
-// field validator does. It returns false when the field has any error.
-func (h *handler) checkCurrentPassword(data api.Data, errs *api.FieldErrors, u store.User) bool {
+// field validator does. Guesses count towards the e-mail's throttle as failed logins do, so
+// a stolen access token cannot guess the password at leisure; the error is a 429 or a
+// store failure.
+func (h *handler) checkCurrentPassword(ctx context.Context, data api.Data, errs *api.FieldErrors, u store.User) error {
 	current, ok := data.String(errs, "current_password", passwordRule)
 	if !ok {
-		return false
+		return nil
+	}
+	now := h.tokens.Now()
+	state, err := h.store.ThrottleState(ctx, u.Email, now)
+	if err != nil {
+		return err
+	}
+	if err := h.throttle.Admit(ctx, u.Email, state, now); err != nil {
+		return err
 	}
 	if valid, _, _ := h.hasher.Verify(current, u.PasswordHash); !valid {
 		errs.Add("current_password", "Invalid password.")
-		return false
+		return h.throttle.Failed(ctx, u.Email, now)
 	}
-	return true
+	return h.throttle.Succeeded(ctx, u.Email, state)
 }
 
 // readConfirmed reads field and current_password, in djoser's order (the new value first),
@@ -181,7 +196,9 @@ func (h *handler) readConfirmed(r *http.Request, u store.User, field string, rul
 	}
 	var errs api.FieldErrors
 	value, _ := data.String(&errs, field, rule)
-	h.checkCurrentPassword(data, &errs, u)
+	if err := h.checkCurrentPassword(r.Context(), data, &errs, u); err != nil {
+		return "", err
+	}
 	return value, errs.Err()
 }
 
@@ -191,7 +208,9 @@ func (h *handler) deleteMe(w http.ResponseWriter, r *http.Request, p session.Pri
 		return err
 	}
 	var errs api.FieldErrors
-	h.checkCurrentPassword(data, &errs, p.User)
+	if err := h.checkCurrentPassword(r.Context(), data, &errs, p.User); err != nil {
+		return err
+	}
 	if err := errs.Err(); err != nil {
 		return err
 	}

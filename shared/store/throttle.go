@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -115,4 +116,44 @@ func (s *Store) ResetThrottle(ctx context.Context, email string) error {
 		return unavailable("reset throttle", err)
 	}
 	return nil
+}
+
+// ClaimAttempt lets one request try a password for a throttled e-mail whose wait is over:
+// it moves the last failure to now only if the state is still the one seen, so of any
+// number of parallel attempts exactly one wins and the others stay throttled.
+func (s *Store) ClaimAttempt(ctx context.Context, email string, seen Throttle, now time.Time) (bool, error) {
+	cond := expression.And(
+		expression.Equal(expression.Name("failures"), expression.Value(seen.Failures)),
+		expression.Equal(expression.Name("last_failure"), expression.Value(seen.LastFailure.UnixMilli())),
+	)
+	expr, err := expression.NewBuilder().WithCondition(cond).
+		WithUpdate(expression.Set(expression.Name("last_failure"), expression.Value(now.UnixMilli()))).Build()
+	if err != nil {
+		return false, unavailable("claim attempt", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.blacklist,
+		Key:                       throttleKey(email),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	switch {
+	case isConditionFailed(err):
+		return false, nil
+	case err != nil:
+		return false, unavailable("claim attempt", err)
+	}
+	return true, nil
+}
+
+// ThrottleState reads the throttle state of email alone (the users endpoints check a
+// current password against it).
+func (s *Store) ThrottleState(ctx context.Context, email string, now time.Time) (Throttle, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.blacklist, Key: throttleKey(email), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return Throttle{}, unavailable("get throttle", err)
+	}
+	return decodeThrottle(out.Item, now)
 }
