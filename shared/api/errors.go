@@ -128,9 +128,6 @@ func (f *FieldErrors) Add(field string, msgs ...string) {
 	f.msgs[field] = append(f.msgs[field], msgs...)
 }
 
-// Has reports whether field has an error.
-func (f *FieldErrors) Has(field string) bool { _, ok := f.msgs[field]; return ok }
-
 // Empty reports whether nothing was added.
 func (f *FieldErrors) Empty() bool { return len(f.fields) == 0 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"time"
 
@@ -141,6 +142,8 @@ func (s *Store) transact(ctx context.Context, op string, items []types.TransactW
 		case hasCode(codes, "ConditionalCheckFailed"):
 			return codes, nil
 		case hasCode(codes, "TransactionConflict") && attempt < transactionAttempts:
+			// the other transaction finishes in milliseconds; jitter keeps racers apart
+			time.Sleep(time.Duration(attempt) * time.Duration(5+rand.IntN(20)) * time.Millisecond)
 			continue
 		default:
 			return nil, unavailable(op, err)

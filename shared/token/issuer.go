@@ -64,9 +64,6 @@ func NewIssuer(o Options) (*Issuer, error) {
 // Now is the issuer's clock.
 func (i *Issuer) Now() time.Time { return i.now() }
 
-// RefreshLifetime is how long a refresh token lives.
-func (i *Issuer) RefreshLifetime() time.Duration { return i.refreshLifetime }
-
 // SessionLifetime is the longest a session can last: the cap when set, otherwise a
 // revocation marker must outlive the newest refresh token, which lives RefreshLifetime.
 func (i *Issuer) SessionLifetime() time.Duration {
