@@ -70,6 +70,19 @@ func TestRetriedWritesAreRecognisedAsOurs(t *testing.T) {
 	if err != nil || !rotated {
 		t.Fatalf("replayed rotation: got rotated=%v err=%v, want rotated", rotated, err)
 	}
+	for n := 1; n <= 2; n++ {
+		th, err := s.RecordFailure(ctx, "x@example.com", now, time.Hour)
+		if err != nil || th.Failures != n {
+			t.Fatalf("replayed failure %d: got %+v %v, want it counted once", n, th, err)
+		}
+	}
+	seen, _ := env.Store.LoginState(ctx, "x@example.com", now)
+	if won, err := s.ClaimAttempt(ctx, "x@example.com", seen.Throttle, now.Add(time.Second)); err != nil || !won {
+		t.Fatalf("replayed claim: got won=%v err=%v, want won", won, err)
+	}
+	if won, _ := env.Store.ClaimAttempt(ctx, "x@example.com", seen.Throttle, now.Add(2*time.Second)); won {
+		t.Error("a second claim of the same state won too")
+	}
 }
 
 func TestRotateOnce(t *testing.T) {

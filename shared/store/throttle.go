@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,25 @@ type throttleRecord struct {
 	Failures    int    `dynamodbav:"failures"`
 	LastFailure int64  `dynamodbav:"last_failure"` // unix milliseconds
 	ExpiresAt   int64  `dynamodbav:"expires_at"`
+	// LastRequest marks the last write, so an SDK retry of it is recognised as ours.
+	LastRequest string `dynamodbav:"last_request,omitempty"`
+}
+
+// notOurs is the condition that the item's last write was not the request rid: a retried
+// write must neither count twice nor lose to itself.
+func notOurs(rid string) expression.ConditionBuilder {
+	last := expression.Name("last_request")
+	return expression.Or(expression.AttributeNotExists(last), expression.NotEqual(last, expression.Value(rid)))
+}
+
+// ours decodes the item a failed condition returned, and reports whether its last write
+// was the request rid.
+func ours(item map[string]types.AttributeValue, rid string) (throttleRecord, bool) {
+	var r throttleRecord
+	if item == nil || attributevalue.UnmarshalMap(item, &r) != nil {
+		return throttleRecord{}, false
+	}
+	return r, r.LastRequest == rid
 }
 
 func throttleKey(email string) map[string]types.AttributeValue {
@@ -71,25 +91,32 @@ func (s *Store) LoginState(ctx context.Context, email string, now time.Time) (Lo
 // new state. The state is forgotten once keep has passed since the last failure.
 func (s *Store) RecordFailure(ctx context.Context, email string, now time.Time, keep time.Duration) (Throttle, error) {
 	expiry := now.Add(keep).Unix()
-	cond := expression.Or(notExists, expression.GreaterThanEqual(expression.Name(TTLAttribute), expression.Value(now.Unix())))
+	rid := requestToken()
+	fresh := expression.Or(notExists, expression.GreaterThanEqual(expression.Name(TTLAttribute), expression.Value(now.Unix())))
 	upd := expression.
 		Add(expression.Name("failures"), expression.Value(1)).
 		Set(expression.Name("last_failure"), expression.Value(now.UnixMilli())).
+		Set(expression.Name("last_request"), expression.Value(rid)).
 		Set(expression.Name(TTLAttribute), expression.Value(expiry))
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(upd).Build()
+	expr, err := expression.NewBuilder().WithCondition(expression.And(fresh, notOurs(rid))).WithUpdate(upd).Build()
 	if err != nil {
 		return Throttle{}, unavailable("record failure", err)
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.blacklist,
-		Key:                       throttleKey(email),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ReturnValues:              types.ReturnValueAllNew,
+		TableName:                           &s.blacklist,
+		Key:                                 throttleKey(email),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if isConditionFailed(err) {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if r, own := ours(ccf.Item, rid); own { // our retried write: it counted once already
+			return Throttle{Failures: r.Failures, LastFailure: time.UnixMilli(r.LastFailure)}, nil
+		}
 		// an expired state DynamoDB has not deleted yet: start counting again
 		return s.restartThrottle(ctx, email, now, expiry)
 	}
@@ -122,26 +149,32 @@ func (s *Store) ResetThrottle(ctx context.Context, email string) error {
 // it moves the last failure to now only if the state is still the one seen, so of any
 // number of parallel attempts exactly one wins and the others stay throttled.
 func (s *Store) ClaimAttempt(ctx context.Context, email string, seen Throttle, now time.Time) (bool, error) {
+	rid := requestToken()
 	cond := expression.And(
 		expression.Equal(expression.Name("failures"), expression.Value(seen.Failures)),
 		expression.Equal(expression.Name("last_failure"), expression.Value(seen.LastFailure.UnixMilli())),
 	)
-	expr, err := expression.NewBuilder().WithCondition(cond).
-		WithUpdate(expression.Set(expression.Name("last_failure"), expression.Value(now.UnixMilli()))).Build()
+	upd := expression.
+		Set(expression.Name("last_failure"), expression.Value(now.UnixMilli())).
+		Set(expression.Name("last_request"), expression.Value(rid))
+	expr, err := expression.NewBuilder().WithCondition(expression.And(cond, notOurs(rid))).WithUpdate(upd).Build()
 	if err != nil {
 		return false, unavailable("claim attempt", err)
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.blacklist,
-		Key:                       throttleKey(email),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
+		TableName:                           &s.blacklist,
+		Key:                                 throttleKey(email),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+	var ccf *types.ConditionalCheckFailedException
 	switch {
-	case isConditionFailed(err):
-		return false, nil
+	case errors.As(err, &ccf):
+		_, own := ours(ccf.Item, rid) // our retried write won the first time
+		return own, nil
 	case err != nil:
 		return false, unavailable("claim attempt", err)
 	}
