@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/jwtauth/jwtauth/infra/internal/proc"
 )
 
 // Options for Start. Zero value: in memory, free loopback port, jar from the repo's .local/dynamodb-local.
@@ -112,7 +113,7 @@ func launch(ctx context.Context, java, jarDir, dbPath string, port int, log io.W
 	}
 	cmd := exec.Command(java, args...)
 	cmd.Dir = jarDir
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = proc.SysProcAttr()
 	// One pipe for stdout and stderr so the tail keeps their order.
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -251,7 +252,7 @@ func (s *Server) signal(sig syscall.Signal) error {
 		return errors.New("dynamolocal: server not running")
 	default:
 	}
-	if err := syscall.Kill(-s.cmd.Process.Pid, sig); err != nil {
+	if err := proc.KillGroup(s.cmd.Process.Pid, sig); err != nil {
 		return fmt.Errorf("dynamolocal: %v to process group %d: %w", sig, s.cmd.Process.Pid, err)
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jwtauth/jwtauth/infra/internal/proc"
 )
 
 const jarName = "DynamoDBLocal.jar"
@@ -55,8 +57,8 @@ func ensureJar(ctx context.Context, jarDir string, log io.Writer) error {
 	if log != nil {
 		cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, log), io.MultiWriter(&out, log)
 	}
-	cmd.SysProcAttr = sysProcAttr() // a cancelled fetch must not leave curl or npm behind
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.SysProcAttr = proc.SysProcAttr() // a cancelled fetch must not leave curl or npm behind
+	cmd.Cancel = func() error { return proc.KillGroup(cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
 		why := lastLine(out.String())
