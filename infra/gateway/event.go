@@ -139,14 +139,30 @@ func newEvent(r *http.Request, route samtemplate.Route, body []byte, apiID, requ
 	return ev
 }
 
-// queryParameters decodes the query string; repeated parameters are joined with commas.
+// queryParameters decodes the query string; repeated parameters are joined with commas,
+// in their order. Unlike url.ParseQuery it drops nothing: a pair with a ';' or a bad
+// escape is passed as written, as API Gateway does.
 func queryParameters(raw string) map[string]string {
-	values, _ := url.ParseQuery(raw) // API Gateway passes what it can decode
-	q := make(map[string]string, len(values))
-	for k, vs := range values {
-		q[k] = strings.Join(vs, ",")
+	q := map[string]string{}
+	for _, pair := range strings.Split(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, v = unescapeOrRaw(k), unescapeOrRaw(v)
+		if prev, ok := q[k]; ok {
+			v = prev + "," + v
+		}
+		q[k] = v
 	}
 	return q
+}
+
+func unescapeOrRaw(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
 }
 
 // textual reports whether API Gateway passes a body of this content type as text. It

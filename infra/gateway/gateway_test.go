@@ -457,3 +457,11 @@ func TestEntryString(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+func TestQueryParametersDropNothing(t *testing.T) {
+	got := queryParameters("a=1;b=2&c=%zz&d=x+y&d=z&flag")
+	want := map[string]string{"a": "1;b=2", "c": "%zz", "d": "x y,z", "flag": ""}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, want %#v", got, want)
+	}
+}

@@ -215,6 +215,9 @@ func (in *instance) invoke(client *http.Client, payload []byte) (Result, error) 
 		if in.exited() {
 			return Result{}, fmt.Errorf("rie: %s#%d: aws-lambda-rie exited (%v)", in.pool.fn.Name, in.n, in.waitErr)
 		}
+		// RIE may still be busy with this invocation, and a second one would crash it: stop
+		// it, so the pool restarts it before its next use.
+		_ = in.stop()
 		return Result{}, fmt.Errorf("rie: %s#%d: invoke: %w", in.pool.fn.Name, in.n, err)
 	}
 	body, err := io.ReadAll(resp.Body)
