@@ -132,14 +132,14 @@ type response struct {
 	body    []byte
 }
 
-// wireResponse is the structured form of a 2.0 response.
+// wireResponse is the structured form of a 2.0 response. It has no multiValueHeaders:
+// API Gateway ignores them in format 2.0, so honouring them here would hide a bug.
 type wireResponse struct {
-	StatusCode        int                 `json:"statusCode"`
-	Headers           map[string]string   `json:"headers"`
-	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
-	Cookies           []string            `json:"cookies"`
-	Body              string              `json:"body"`
-	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+	StatusCode      int               `json:"statusCode"`
+	Headers         map[string]string `json:"headers"`
+	Cookies         []string          `json:"cookies"`
+	Body            string            `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
 }
 
 // Headers the gateway's own HTTP server sets.
@@ -171,11 +171,6 @@ func parseResponse(payload []byte) (response, error) {
 			return response{}, fmt.Errorf("gateway: malformed Lambda response: body is not base64: %w", err)
 		}
 		resp.body = body
-	}
-	for name, values := range wr.MultiValueHeaders {
-		for _, v := range values {
-			resp.headers.Add(name, v)
-		}
 	}
 	for name, v := range wr.Headers {
 		resp.headers.Set(name, v)
