@@ -284,12 +284,11 @@ export class AuthClient {
 
   /** The session, refreshed first when its access token is due. */
   async #validSession(): Promise<Session> {
-    if (this.#refreshing) return this.#refreshing;
     const s = await this.#load();
     if (!s) throw new NotSignedInError();
-    if (!this.#refreshDue(s)) return s;
+    if (!this.#refreshing && !this.#refreshDue(s)) return s;
     try {
-      return await this.#refresh();
+      return await this.#refresh(); // joins a refresh in flight: one for every caller
     } catch (err) {
       // The refresh endpoint is unreachable but the token has not expired yet: use it.
       const transient = err instanceof NetworkError || (err instanceof ApiError && err.status >= 500);
@@ -332,7 +331,10 @@ export class AuthClient {
     const tokens = await this.#postRefresh(stored.refresh, generation);
     const receivedAt = this.#now();
     // Signed out (or in again) while the refresh was in flight: that outcome stands.
-    if (generation !== this.#generation) throw new NotSignedInError();
+    if (generation !== this.#generation) {
+      if (this.#session) return this.#session;
+      throw new NotSignedInError();
+    }
     const session = await this.#save(tokens, receivedAt);
     this.#emit("refreshed", { tokens });
     return session;
