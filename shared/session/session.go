@@ -28,7 +28,7 @@ var _ Store = (*store.Store)(nil)
 type Service struct {
 	store  Store
 	tokens *token.Issuer
-	// reuseInterval: a rotated token presented again this soon after the chain moved on is
+	// reuseInterval: a rotated token presented again this soon after it left the chain is
 	// a concurrent request, not a theft.
 	reuseInterval time.Duration
 }
