@@ -54,6 +54,7 @@ func TestMeAuthentication(t *testing.T) {
 		{"#66 no token_type", "Bearer " + signed(func(c jwt.MapClaims) { delete(c, "token_type") }), 401, accessInvalid("Token has no type")},
 		{"#80 user that does not exist", "Bearer " + signed(func(c jwt.MapClaims) { c["user_id"] = "11111111-2222-4333-8444-555555555555" }), 401, userNotFound},
 		{"#81 user_id not a UUID (DESIGN)", "Bearer " + signed(func(c jwt.MapClaims) { c["user_id"] = "not-a-uuid" }), 401, noUserID},
+		{"user_id a number", "Bearer " + signed(func(c jwt.MapClaims) { c["user_id"] = 42 }), 401, noUserID},
 		{"#82 no user_id", "Bearer " + signed(func(c jwt.MapClaims) { delete(c, "user_id") }), 401, noUserID},
 		{"user_id upper-case without hyphens is the same UUID", "Bearer " + signed(func(c jwt.MapClaims) { c["user_id"] = strings.ToUpper(strings.ReplaceAll(a.ID, "-", "")) }), 200, ok},
 		{"simplejwt's own token (no session claims) (DESIGN migration)", "Bearer " + signed(func(jwt.MapClaims) {}), 200, ok},

@@ -5,6 +5,7 @@ package token
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -55,6 +56,24 @@ type Claims struct {
 	Generation int64 `json:"gen,omitempty"`
 	// AuthTime is when the session started (login), for the absolute session cap.
 	AuthTime int64 `json:"auth_time,omitempty"`
+}
+
+// UnmarshalJSON reads the claims; a user_id that is not a string is read as none, so the
+// answer is "no recognizable user identification" (as for a string that is not a UUID),
+// not a broken token.
+func (c *Claims) UnmarshalJSON(b []byte) error {
+	type plain Claims
+	var raw struct {
+		plain
+		UserID json.RawMessage `json:"user_id"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*c = Claims(raw.plain)
+	c.UserID = ""
+	_ = json.Unmarshal(raw.UserID, &c.UserID) // anything but a string leaves it empty
+	return nil
 }
 
 func (c *Claims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }

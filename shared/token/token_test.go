@@ -125,7 +125,7 @@ func TestParseAttacks(t *testing.T) {
 		{"unknown kid", sign(t, jwt.SigningMethodHS256, key, map[string]any{"kid": "other"}, claims(nil)), ErrInvalid},
 		{"jku is ignored", sign(t, jwt.SigningMethodHS256, key, map[string]any{"jku": "https://evil.example/jwks", "x5u": "https://evil.example/x5u"}, claims(nil)), nil},
 		{"refresh without iat", sign(t, jwt.SigningMethodHS256, key, nil, claims(map[string]any{"token_type": "refresh"}, "iat")), ErrInvalid},
-		{"user_id of the wrong type", sign(t, jwt.SigningMethodHS256, key, nil, claims(map[string]any{"user_id": 7})), ErrInvalid},
+		{"user_id of the wrong type is read as none", sign(t, jwt.SigningMethodHS256, key, nil, claims(map[string]any{"user_id": 7})), nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -134,6 +134,20 @@ func TestParseAttacks(t *testing.T) {
 				t.Errorf("got %v, want %v", err, c.want)
 			}
 		})
+	}
+}
+
+func TestNonStringUserIDIsUnrecognizable(t *testing.T) {
+	now := start
+	i := newIssuer(t, &now, testKey)
+	for _, v := range []any{7, 12345678901234567890123456789012.0, true, []string{"x"}, map[string]any{}} {
+		c, err := i.Parse(sign(t, jwt.SigningMethodHS256, []byte(testKey), nil, claims(map[string]any{"user_id": v})), Access)
+		if err != nil {
+			t.Fatalf("%v: %v", v, err)
+		}
+		if _, err := c.CanonicalUserID(); !errors.Is(err, ErrNoUser) {
+			t.Errorf("user_id %v: got %v, want ErrNoUser", v, err)
+		}
 	}
 }
 
