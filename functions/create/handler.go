@@ -46,11 +46,22 @@ type handler struct {
 	log      *slog.Logger
 }
 
+// tokenObtainMetadata is simplejwt's answer to OPTIONS (reference #140).
+var tokenObtainMetadata = api.Metadata{
+	Name:        "Token Obtain Pair",
+	Description: "Takes a set of user credentials and returns an access and refresh JSON web\ntoken pair to prove the authentication of those credentials.",
+	Method:      http.MethodPost,
+	Fields: []api.MetaField{
+		{Name: "email", Type: "string", Required: true, Label: "Email"},
+		{Name: "password", Type: "string", Required: true, Label: "Password"},
+	},
+}
+
 // newHandler routes simplejwt's TokenObtainPairView.
 func newHandler(deps api.Deps, s loginStore, hasher passwordHasher) http.Handler {
 	h := &handler{store: s, throttle: session.NewThrottle(s), hasher: hasher, tokens: deps.Tokens, log: deps.Log}
 	return api.NewRouter(deps.CORS, deps.Log,
-		api.Route{Path: "/auth/jwt/create", Methods: map[string]api.HandlerFunc{http.MethodPost: h.login}},
+		api.Route{Path: "/auth/jwt/create", Methods: map[string]api.HandlerFunc{http.MethodPost: h.login}, Metadata: tokenObtainMetadata},
 	)
 }
 

@@ -570,3 +570,13 @@ func TestLoginUnusableHashes(t *testing.T) {
 		expect(t, f.login(credentials(email, "!Bqk3ZmZ9zXfJ0vmlFb8EfC6BN9Y3Hq2n1gW2xQ7c")), 401, badCredentials)
 	}
 }
+
+// #140: OPTIONS answers simplejwt's metadata, byte for byte.
+func TestLoginOptions(t *testing.T) {
+	f := newFixture(t, nil)
+	const reference = `{"name":"Token Obtain Pair","description":"Takes a set of user credentials and returns an access and refresh JSON web\ntoken pair to prove the authentication of those credentials.","renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"],"actions":{"POST":{"email":{"type":"string","required":true,"read_only":false,"label":"Email"},"password":{"type":"string","required":true,"read_only":false,"label":"Password"}}}}`
+	res := apitest.Do(f.h, http.MethodOptions, "/auth/jwt/create/", "")
+	if res.Status != 200 || res.Body != reference || res.Header.Get("Allow") != "POST, OPTIONS" {
+		t.Errorf("got %d %s (Allow %q)\nwant 200 %s", res.Status, res.Body, res.Header.Get("Allow"), reference)
+	}
+}

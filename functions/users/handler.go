@@ -46,17 +46,63 @@ func newHandler(deps api.Deps, s userStore, hasher *password.Hasher) http.Handle
 		tokens:   deps.Tokens,
 	}
 	return api.NewRouter(deps.CORS, deps.Log,
-		api.Route{Path: "/auth/users", Methods: map[string]api.HandlerFunc{http.MethodPost: h.register}},
-		api.Route{Path: "/auth/users/me", Methods: map[string]api.HandlerFunc{
-			http.MethodGet:    h.authenticated(h.me),
-			http.MethodPut:    h.authenticated(h.updateMe(false)),
-			http.MethodPatch:  h.authenticated(h.updateMe(true)),
-			http.MethodDelete: h.authenticated(h.deleteMe),
+		api.Route{Path: "/auth/users", Methods: map[string]api.HandlerFunc{
+			http.MethodPost:    h.register,
+			http.MethodOptions: h.metadata(registerMetadata),
 		}},
-		api.Route{Path: "/auth/users/set_password", Methods: map[string]api.HandlerFunc{http.MethodPost: h.authenticated(h.setPassword)}},
-		api.Route{Path: "/auth/users/set_email", Methods: map[string]api.HandlerFunc{http.MethodPost: h.authenticated(h.setEmail)}},
-		api.Route{Path: "/auth/users/logout_all", Methods: map[string]api.HandlerFunc{http.MethodPost: h.authenticated(h.logoutAll)}},
+		api.Route{Path: "/auth/users/me", Methods: map[string]api.HandlerFunc{
+			http.MethodGet:     h.authenticated(h.me),
+			http.MethodPut:     h.authenticated(h.updateMe(false)),
+			http.MethodPatch:   h.authenticated(h.updateMe(true)),
+			http.MethodDelete:  h.authenticated(h.deleteMe),
+			http.MethodOptions: h.metadata(meMetadata),
+		}},
+		api.Route{Path: "/auth/users/set_password", Methods: map[string]api.HandlerFunc{
+			http.MethodPost:    h.authenticated(h.setPassword),
+			http.MethodOptions: h.metadata(setPasswordMetadata),
+		}},
+		api.Route{Path: "/auth/users/set_email", Methods: map[string]api.HandlerFunc{
+			http.MethodPost:    h.authenticated(h.setEmail),
+			http.MethodOptions: h.metadata(setEmailMetadata),
+		}},
+		api.Route{Path: "/auth/users/logout_all", Methods: map[string]api.HandlerFunc{
+			http.MethodPost:    h.authenticated(h.logoutAll),
+			http.MethodOptions: h.metadata(api.Metadata{Name: "Logout all"}),
+		}},
 	)
+}
+
+// DRF's OPTIONS answers for djoser's views (their fields as its serializers declare them).
+var (
+	firstNameField       = api.MetaField{Name: "first_name", Type: "string", Required: true, Label: "First name", MaxLength: 150}
+	lastNameField        = api.MetaField{Name: "last_name", Type: "string", Required: true, Label: "Last name", MaxLength: 150}
+	idField              = api.MetaField{Name: "id", Type: "field", ReadOnly: true, Label: "ID"}
+	currentPasswordField = api.MetaField{Name: "current_password", Type: "string", Required: true, Label: "Current password"}
+
+	registerMetadata = api.Metadata{Name: "User List", Method: http.MethodPost, Fields: []api.MetaField{
+		firstNameField, lastNameField,
+		{Name: "email", Type: "email", Required: true, Label: "Email", MaxLength: api.MaxEmailLength},
+		idField,
+		{Name: "password", Type: "string", Required: true, Label: "Password"},
+	}}
+	meMetadata = api.Metadata{Name: "Me", Method: http.MethodPut, Fields: []api.MetaField{
+		firstNameField, lastNameField, idField,
+		{Name: "email", Type: "email", ReadOnly: true, Label: "Email", MaxLength: api.MaxEmailLength},
+	}}
+	setPasswordMetadata = api.Metadata{Name: "Set password", Method: http.MethodPost, Fields: []api.MetaField{
+		{Name: "new_password", Type: "string", Required: true, Label: "New password"}, currentPasswordField,
+	}}
+	setEmailMetadata = api.Metadata{Name: "Set username", Method: http.MethodPost, Fields: []api.MetaField{
+		{Name: "new_email", Type: "email", Required: true, Label: "Email", MaxLength: api.MaxEmailLength}, currentPasswordField,
+	}}
+)
+
+// metadata answers OPTIONS as DRF does on djoser's views: for an authenticated caller
+// only (the reference answers 401 without credentials).
+func (h *handler) metadata(m api.Metadata) api.HandlerFunc {
+	return h.authenticated(func(w http.ResponseWriter, _ *http.Request, _ session.Principal) error {
+		return api.WriteMetadata(w, m)
+	})
 }
 
 type authedFunc func(w http.ResponseWriter, r *http.Request, p session.Principal) error

@@ -62,8 +62,13 @@ func TestHeadAndOptionsMe(t *testing.T) {
 		{"#144 HEAD me authenticated (DESIGN)", http.MethodHead, auth, 200, ``},
 		{"HEAD me unauthenticated", http.MethodHead, nil, 401, ``},
 		{"HEAD me with garbage", http.MethodHead, apitest.Bearer("garbage"), 401, ``},
-		{"#142 OPTIONS me authenticated (DESIGN)", http.MethodOptions, auth, 200, `{}`},
-		{"OPTIONS me unauthenticated", http.MethodOptions, nil, 200, `{}`},
+		{"#142 OPTIONS me authenticated: DRF's metadata (DESIGN)", http.MethodOptions, auth, 200, `{"name":"Me","description":"","renders":["application/json","text/html"],` +
+			`"parses":["application/json","application/x-www-form-urlencoded","multipart/form-data"],"actions":{"PUT":{` +
+			`"first_name":{"type":"string","required":true,"read_only":false,"label":"First name","max_length":150},` +
+			`"last_name":{"type":"string","required":true,"read_only":false,"label":"Last name","max_length":150},` +
+			`"id":{"type":"field","required":false,"read_only":true,"label":"ID"},` +
+			`"email":{"type":"email","required":false,"read_only":true,"label":"Email","max_length":254}}}}`},
+		{"OPTIONS me unauthenticated, as #141", http.MethodOptions, nil, 401, notProvided},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -161,9 +166,9 @@ func TestCORS(t *testing.T) {
 		{"request from an origin not allowed", func() apitest.Response {
 			return f.do(http.MethodGet, "/auth/users/me/", "", "Origin", "https://evil.example")
 		}, 401, notProvided, map[string]string{}},
-		{"OPTIONS without Access-Control-Request-Method is no preflight", func() apitest.Response {
+		{"OPTIONS without Access-Control-Request-Method is no preflight (#141)", func() apitest.Response {
 			return f.do(http.MethodOptions, "/auth/users/", "", "Origin", "http://localhost:8100")
-		}, 200, `{}`, decorated("http://localhost:8100")},
+		}, 401, notProvided, decorated("http://localhost:8100")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

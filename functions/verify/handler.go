@@ -13,11 +13,19 @@ type handler struct {
 	sessions *session.Service
 }
 
+// tokenVerifyMetadata is simplejwt's answer to OPTIONS.
+var tokenVerifyMetadata = api.Metadata{
+	Name:        "Token Verify",
+	Description: "Takes a token and indicates if it is valid.  This view provides no\ninformation about a token's fitness for a particular use.",
+	Method:      http.MethodPost,
+	Fields:      []api.MetaField{{Name: "token", Type: "string", Required: true, Label: "Token"}},
+}
+
 // newHandler routes simplejwt's verify endpoint.
 func newHandler(deps api.Deps, s session.Store) http.Handler {
 	h := &handler{tokens: deps.Tokens, sessions: session.New(s, deps.Tokens, deps.Config.ReuseInterval)}
 	return api.NewRouter(deps.CORS, deps.Log,
-		api.Route{Path: "/auth/jwt/verify", Methods: map[string]api.HandlerFunc{http.MethodPost: h.verify}},
+		api.Route{Path: "/auth/jwt/verify", Methods: map[string]api.HandlerFunc{http.MethodPost: h.verify}, Metadata: tokenVerifyMetadata},
 	)
 }
 

@@ -25,6 +25,8 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 type Route struct {
 	Path    string
 	Methods map[string]HandlerFunc
+	// Metadata answers a plain OPTIONS request, unless Methods has its own OPTIONS handler.
+	Metadata Metadata
 }
 
 // Router serves exact paths, with or without one trailing slash, as API Gateway routes
@@ -36,15 +38,16 @@ type Router struct {
 }
 
 type route struct {
-	methods map[string]HandlerFunc
-	allow   string
+	methods  map[string]HandlerFunc
+	allow    string
+	metadata []byte
 }
 
 // NewRouter builds a router for routes.
 func NewRouter(cors CORS, log *slog.Logger, routes ...Route) *Router {
 	rt := &Router{routes: map[string]route{}, cors: cors, log: log}
 	for _, r := range routes {
-		rt.routes[r.Path] = route{methods: r.Methods, allow: allowHeader(r.Methods)}
+		rt.routes[r.Path] = route{methods: r.Methods, allow: allowHeader(r.Methods), metadata: r.Metadata.render()}
 	}
 	return rt
 }
@@ -157,7 +160,7 @@ func (rt *Router) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case r.Method == http.MethodOptions:
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte("{}"))
+		_, _ = w.Write(rte.metadata)
 	default:
 		rt.write(w, r, MethodNotAllowed(r.Method))
 	}
