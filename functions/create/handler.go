@@ -81,7 +81,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	if utf8.RuneCountInString(email) > api.MaxEmailLength {
 		// no account can have it, and its key would not fit DynamoDB's limit
 		h.hasher.VerifyDummy(pw)
-		return api.ErrBadCredentials()
+		return api.BadCredentials()
 	}
 	now := h.tokens.Now()
 	state, err := h.store.LoginState(ctx, email, now)
@@ -109,7 +109,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		if err := h.throttle.Failed(ctx, email, now); err != nil {
 			return err
 		}
-		return api.ErrBadCredentials()
+		return api.BadCredentials()
 	}
 	if err := h.throttle.Succeeded(ctx, email, state.Throttle); err != nil {
 		return err

@@ -201,7 +201,7 @@ func (h *handler) updateMe(partial bool) authedFunc {
 		}
 		u, err := h.store.UpdateProfile(r.Context(), p.User.ID, profile)
 		if errors.Is(err, store.ErrNotFound) {
-			return api.ErrUserNotFound()
+			return api.UserNotFound()
 		} else if err != nil {
 			return err
 		}
@@ -338,7 +338,7 @@ func errAccountChanged() error {
 // notFoundAsUser answers for a user deleted between authentication and the write.
 func notFoundAsUser(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return api.ErrUserNotFound()
+		return api.UserNotFound()
 	}
 	return err
 }

@@ -84,9 +84,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	for attempt := 1; ; attempt++ {
 		port := opts.Port
 		if port == 0 {
-			if port, err = freePort(); err != nil {
-				return nil, err
+			ports, err := proc.FreePorts(1)
+			if err != nil {
+				return nil, fmt.Errorf("dynamolocal: %w", err)
 			}
+			port = ports[0]
 		} else if err := checkPortFree(port); err != nil {
 			return nil, err
 		}
@@ -114,18 +116,10 @@ func launch(ctx context.Context, java, jarDir, dbPath string, port int, log io.W
 	cmd := exec.Command(java, args...)
 	cmd.Dir = jarDir
 	cmd.SysProcAttr = proc.SysProcAttr()
-	// One pipe for stdout and stderr so the tail keeps their order.
-	pr, pw, err := os.Pipe()
+	pr, err := proc.StartMerged(cmd)
 	if err != nil {
-		return nil, err
-	}
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		pr.Close()
-		pw.Close()
 		return nil, fmt.Errorf("dynamolocal: start java: %w", err)
 	}
-	pw.Close()
 
 	s := &Server{
 		port:   port,
@@ -288,17 +282,6 @@ func resolveJarDir(dir string) (string, error) {
 		return filepath.Join(root, ".local", "dynamodb-local"), nil
 	}
 	return filepath.Abs(dir)
-}
-
-// freePort asks the kernel for a free loopback port. Java binds it a moment later, so
-// another process can take it in between; Start then retries with a new port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("dynamolocal: pick a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // checkPortFree fails fast on a taken port. Without it a DynamoDB Local already listening

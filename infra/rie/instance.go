@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -68,7 +67,7 @@ func (p *Pool) launch(ctx context.Context, n int) (*instance, error) {
 }
 
 func (p *Pool) launchOnce(ctx context.Context, n int) (*instance, error) {
-	ports, err := freePorts(2)
+	ports, err := proc.FreePorts(2)
 	if err != nil {
 		return nil, err
 	}
@@ -87,19 +86,12 @@ func (p *Pool) launchOnce(ctx context.Context, n int) (*instance, error) {
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = p.environ()
 	cmd.SysProcAttr = proc.SysProcAttr()
-	// One pipe for stdout (START/END/REPORT, the bootstrap's stdout) and stderr (rapid's
-	// log, the bootstrap's stderr), so lines keep their order.
-	pr, pw, err := os.Pipe()
+	// stdout carries START/END/REPORT and the bootstrap's stdout, stderr RIE's log and the
+	// bootstrap's stderr: merged, their lines keep their order.
+	pr, err := proc.StartMerged(cmd)
 	if err != nil {
-		return nil, err
-	}
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		pr.Close()
-		pw.Close()
 		return nil, fmt.Errorf("start %s: %w", p.opts.RIE, err)
 	}
-	pw.Close()
 	in := &instance{
 		pool:    p,
 		n:       n,
@@ -324,25 +316,4 @@ func (in *instance) stop() error {
 	}
 	<-in.copied // no writes to the log after stop returns
 	return nil
-}
-
-// freePorts asks the kernel for n distinct free loopback ports. RIE binds them a moment
-// later, so another process can take one in between; launch then retries.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("pick a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

@@ -66,17 +66,24 @@ func AccessTokenInvalid(msg string) *Error {
 	}{"Given token not valid for any token type", "token_not_valid", []message{{"AccessToken", "access", msg}}}))
 }
 
-// Common answers, in the reference's words.
-var (
-	ErrNotAuthenticated = func() *Error {
-		return Detail(http.StatusUnauthorized, "Authentication credentials were not provided.")
-	}
-	ErrBadCredentials = func() *Error {
-		return Detail(http.StatusUnauthorized, "No active account found with the given credentials")
-	}
-	ErrUserNotFound = func() *Error { return DetailCode(http.StatusUnauthorized, "User not found", "user_not_found") }
-	ErrUserInactive = func() *Error { return DetailCode(http.StatusUnauthorized, "User is inactive", "user_inactive") }
-)
+// NotAuthenticated answers a users endpoint called without credentials of ours.
+func NotAuthenticated() *Error {
+	return Detail(http.StatusUnauthorized, "Authentication credentials were not provided.")
+}
+
+// BadCredentials answers every failed login alike: unknown e-mail, wrong password, inactive.
+func BadCredentials() *Error {
+	return Detail(http.StatusUnauthorized, "No active account found with the given credentials")
+}
+
+// UserNotFound and UserInactive are JWTAuthentication's answers for a valid token.
+func UserNotFound() *Error {
+	return DetailCode(http.StatusUnauthorized, "User not found", "user_not_found")
+}
+
+func UserInactive() *Error {
+	return DetailCode(http.StatusUnauthorized, "User is inactive", "user_inactive")
+}
 
 // NotFound is API Gateway's own answer for a path no route serves.
 func NotFound() *Error {

@@ -52,7 +52,7 @@ func (s *Service) Authenticate(r *http.Request) (Principal, error) {
 	case err != nil:
 		return Principal{}, err
 	case !present:
-		return Principal{}, api.ErrNotAuthenticated()
+		return Principal{}, api.NotAuthenticated()
 	}
 	claims, err := s.tokens.Parse(raw, token.Access)
 	if err != nil {
@@ -66,11 +66,11 @@ func (s *Service) Authenticate(r *http.Request) (Principal, error) {
 	user, sess, err := s.store.UserAndSession(r.Context(), userID, claims.SessionID, s.tokens.Now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return Principal{}, api.ErrUserNotFound()
+		return Principal{}, api.UserNotFound()
 	case err != nil:
 		return Principal{}, err
 	case !user.IsActive:
-		return Principal{}, api.ErrUserInactive()
+		return Principal{}, api.UserInactive()
 	case !user.Allows(claims.Session(), claims.Generation) || (sess != nil && sess.Revoked):
 		return Principal{}, api.AccessTokenInvalid(token.ErrRevoked.Error())
 	}
